@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Guest-side helpers for the hot-plug tests; see hp.h. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hp.h"
+
+static char skip_reason[256];
+
+void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+void hp_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(skip_reason, sizeof(skip_reason), fmt, ap);
+	va_end(ap);
+}
+
+int hp_run(const struct hp_case *cases, int nr_cases)
+{
+	int i, failed = 0, skipped = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("KTAP version 1\n1..%d\n", nr_cases);
+	for (i = 0; i < nr_cases; i++) {
+		bool ok;
+
+		if (failed) {
+			printf("ok %d %s # SKIP an earlier case failed\n", i + 1, cases[i].name);
+			skipped++;
+			continue;
+		}
+		skip_reason[0] = '\0';
+		ok = cases[i].run();
+		if (skip_reason[0]) {
+			printf("ok %d %s # SKIP %s\n", i + 1, cases[i].name, skip_reason);
+			skipped++;
+		} else {
+			printf("%sok %d %s\n", ok ? "" : "not ", i + 1, cases[i].name);
+			failed += !ok;
+		}
+	}
+	if (failed)
+		return 1;
+	return skipped == nr_cases ? 4 : 0;
+}
+
+char *read_file(const char *path)
+{
+	size_t len = 0, cap = 4096;
+	char *buf = malloc(cap);
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		free(buf);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += n;
+		if (cap - len < 2)
+			buf = realloc(buf, cap *= 2);
+	}
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
+}
+
+int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, s, strlen(s));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return n;
+}
+
+static long long key_value(const char *path, const char *key, const char *sep)
+{
+	char *buf = read_file(path), *p;
+	size_t klen = strlen(key);
+	long long v = -1;
+
+	for (p = buf; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		if (!strncmp(p, key, klen) && strchr(sep, p[klen])) {
+			v = strtoll(p + klen + 1, NULL, 10);
+			break;
+		}
+	}
+	free(buf);
+	return v;
+}
+
+long long meminfo_kb(const char *key)
+{
+	return key_value("/proc/meminfo", key, ":");
+}
+
+long long vmstat_value(const char *key)
+{
+	return key_value("/proc/vmstat", key, " ");
+}
+
+uint64_t memory_block_size(void)
+{
+	char *buf = read_file(MEMORY_SYSFS "/block_size_bytes");
+	uint64_t size = buf ? strtoull(buf, NULL, 16) : 0;
+
+	free(buf);
+	return size;
+}
+
+const char *block_state(unsigned long nr)
+{
+	static char state[32];
+	char path[128], *buf;
+
+	snprintf(path, sizeof(path), MEMORY_SYSFS "/memory%lu/state", nr);
+	buf = read_file(path);
+	if (!buf)
+		return NULL;
+	snprintf(state, sizeof(state), "%.*s", (int)strcspn(buf, "\n"), buf);
+	free(buf);
+	return state;
+}
+
+int set_block_state(unsigned long nr, const char *state)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), MEMORY_SYSFS "/memory%lu/state", nr);
+	return write_file(path, state);
+}
+
+bool wait_blocks(uint64_t start, uint64_t end, bool present, int timeout_ms)
+{
+	uint64_t bs = memory_block_size();
+	unsigned long nr;
+
+	for (;;) {
+		bool all = true;
+
+		for (nr = start / bs; nr < end / bs; nr++)
+			all &= (block_state(nr) != NULL) == present;
+		if (all)
+			return true;
+		if (timeout_ms <= 0)
+			return false;
+		usleep(50 * 1000);
+		timeout_ms -= 50;
+	}
+}
+
+bool iomem_has(uint64_t start, uint64_t end, const char *name)
+{
+	char *buf = read_file("/proc/iomem"), want[128];
+	bool found;
+
+	snprintf(want, sizeof(want), "%08llx-%08llx : %s\n",
+		 (unsigned long long)start, (unsigned long long)end - 1, name);
+	found = buf && (!strncmp(buf, want, strlen(want)) ||
+			(strstr(buf, want) && strstr(buf, want)[-1] == '\n'));
+	free(buf);
+	return found;
+}
+
+static int cmp_block_names(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+	return strtoul(x + 6, NULL, 10) < strtoul(y + 6, NULL, 10) ? -1 : 1;
+}
+
+void snapshot_take(struct mem_snapshot *s)
+{
+	char *names[4096], *out;
+	size_t n = 0, i, len = 0;
+	struct dirent *de;
+	DIR *dir = opendir(MEMORY_SYSFS);
+
+	while (dir && (de = readdir(dir)) && n < 4096)
+		if (!strncmp(de->d_name, "memory", 6) && de->d_name[6] >= '0' && de->d_name[6] <= '9')
+			names[n++] = strdup(de->d_name);
+	if (dir)
+		closedir(dir);
+	qsort(names, n, sizeof(names[0]), cmp_block_names);
+	out = calloc(n + 1, 48);
+	for (i = 0; i < n; i++) {
+		const char *st = block_state(strtoul(names[i] + 6, NULL, 10));
+
+		len += sprintf(out + len, "%s:%s\n", names[i], st ? st : "gone");
+		free(names[i]);
+	}
+	s->blocks = out;
+	s->iomem = read_file("/proc/iomem");
+	s->memtotal_kb = meminfo_kb("MemTotal");
+}
+
+/* Notes the first line where @a and @b differ. */
+static bool same_text(const char *what, const char *a, const char *b)
+{
+	size_t i = 0;
+
+	if (!strcmp(a, b))
+		return true;
+	while (a[i] && a[i] == b[i])
+		i++;
+	while (i && a[i - 1] != '\n')
+		i--;
+	note("%s differs; first difference: '%.*s' vs '%.*s'", what,
+	     (int)strcspn(a + i, "\n"), a + i, (int)strcspn(b + i, "\n"), b + i);
+	return false;
+}
+
+bool snapshot_same(const struct mem_snapshot *a, const struct mem_snapshot *b)
+{
+	bool same = true;
+
+	if (a->memtotal_kb != b->memtotal_kb) {
+		note("MemTotal differs: %lld kB vs %lld kB", a->memtotal_kb, b->memtotal_kb);
+		same = false;
+	}
+	same &= same_text("memory blocks", a->blocks, b->blocks);
+	same &= same_text("/proc/iomem", a->iomem ? a->iomem : "", b->iomem ? b->iomem : "");
+	return same;
+}
+
+void snapshot_free(struct mem_snapshot *s)
+{
+	free(s->blocks);
+	free(s->iomem);
+}
+
+static int control_port(void)
+{
+	static int fd = -1;
+	struct dirent *de;
+	DIR *dir;
+
+	if (fd >= 0)
+		return fd;
+	dir = opendir("/sys/class/virtio-ports");
+	while (dir && (de = readdir(dir))) {
+		char path[300], *name;
+
+		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name", de->d_name);
+		name = read_file(path);
+		if (name && !strcmp(name, "hp.ctl\n")) {
+			snprintf(path, sizeof(path), "/dev/%s", de->d_name);
+			fd = open(path, O_RDWR);
+		}
+		free(name);
+	}
+	if (dir)
+		closedir(dir);
+	return fd;
+}
+
+bool host_request(char *reply, size_t len, const char *fmt, ...)
+{
+	char req[256];
+	size_t got = 0;
+	va_list ap;
+	int fd = control_port();
+
+	va_start(ap, fmt);
+	vsnprintf(req, sizeof(req) - 1, fmt, ap);
+	va_end(ap);
+	if (fd < 0) {
+		snprintf(reply, len, "err no virtio-serial port named hp.ctl (host driver not attached)");
+		return false;
+	}
+	strcat(req, "\n");
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		snprintf(reply, len, "err write to host: %s", strerror(errno));
+		return false;
+	}
+	while (got < len - 1) {
+		ssize_t n = read(fd, reply + got, 1);
+
+		if (n <= 0) {
+			snprintf(reply, len, "err read from host: %s", n ? strerror(errno) : "EOF");
+			return false;
+		}
+		if (reply[got] == '\n')
+			break;
+		got++;
+	}
+	reply[got] = '\0';
+	return !strncmp(reply, "ok", 2);
+}
+
+static inline uint64_t pattern_word(uint64_t seed, size_t i)
+{
+	uint64_t x = seed ^ (i * 0x9e3779b97f4a7c15ULL);
+
+	x ^= x >> 29;
+	return x * 0xbf58476d1ce4e5b9ULL;
+}
+
+void pattern_fill(uint64_t *buf, size_t bytes, uint64_t seed)
+{
+	size_t i;
+
+	for (i = 0; i < bytes / 8; i++)
+		buf[i] = pattern_word(seed, i);
+}
+
+size_t pattern_check(const uint64_t *buf, size_t bytes, uint64_t seed)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < bytes / 8; i++)
+		bad += buf[i] != pattern_word(seed, i);
+	return bad;
+}
+
+long pages_in_range(const void *buf, size_t bytes, uint64_t start, uint64_t end)
+{
+	long page = sysconf(_SC_PAGESIZE), count = 0;
+	size_t i, n = bytes / page;
+	uint64_t *ent = malloc(n * sizeof(*ent));
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0 || pread(fd, ent, n * 8, (uintptr_t)buf / page * 8) != (ssize_t)(n * 8)) {
+		count = -1;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		uint64_t pfn = ent[i] & ((1ULL << 55) - 1);
+
+		if ((ent[i] >> 63) && pfn * page >= start && pfn * page < end)
+			count++;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(ent);
+	return count;
+}

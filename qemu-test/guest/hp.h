@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest-side helpers for the hot-plug tests: KTAP output, sysfs and /proc access, and requests
+ * to the host (DIMM add/remove) over the virtio-serial port "hp.ctl".
+ */
+#ifndef HP_H
+#define HP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MEMORY_SYSFS "/sys/devices/system/memory"
+#define MiB (1024UL * 1024)
+
+struct hp_case {
+	const char *name;
+	/* Returns true when the case passed; may call hp_skip() first. */
+	bool (*run)(void);
+};
+
+/* Runs the cases in order as one KTAP test; after a failure the rest are skipped. */
+int hp_run(const struct hp_case *cases, int nr_cases);
+/* Marks the running case as skipped, with a reason. */
+void hp_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A diagnostic line ("# ...") in the KTAP output. */
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Record a failed check with its context; the case returns false. */
+#define CHECK(cond, fmt, ...) do {						\
+	if (!(cond)) {								\
+		note("FAIL %s:%d: %s: " fmt, __FILE__, __LINE__, #cond, ##__VA_ARGS__); \
+		return false;							\
+	}									\
+} while (0)
+
+char *read_file(const char *path);		/* malloc'd, NULL on error (errno set) */
+int write_file(const char *path, const char *s); /* 0 or -errno of write(2) */
+long long meminfo_kb(const char *key);		/* -1 if absent */
+long long vmstat_value(const char *key);	/* -1 if absent */
+uint64_t memory_block_size(void);
+/* "online"/"offline"/... of memory block @nr, or NULL if the block does not exist. */
+const char *block_state(unsigned long nr);
+int set_block_state(unsigned long nr, const char *state); /* 0 or -errno */
+/* Wait up to @timeout_ms for every block in [start, end) to exist (present) or to be gone. */
+bool wait_blocks(uint64_t start, uint64_t end, bool present, int timeout_ms);
+/* Does /proc/iomem have a top-level line "start-end : @name"? */
+bool iomem_has(uint64_t start, uint64_t end, const char *name);
+
+/* What a test compares before and after: MemTotal, block states, /proc/iomem. */
+struct mem_snapshot {
+	long long memtotal_kb;
+	char *blocks;	/* "memoryN:state\n" for each block, sorted */
+	char *iomem;
+};
+void snapshot_take(struct mem_snapshot *s);
+/* true if equal; otherwise notes each difference. */
+bool snapshot_same(const struct mem_snapshot *a, const struct mem_snapshot *b);
+void snapshot_free(struct mem_snapshot *s);
+
+/*
+ * Send one request line to the host and read its one-line reply into @reply.
+ * Returns true when the reply starts with "ok".
+ */
+bool host_request(char *reply, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Fills @buf with a pattern derived from @seed and checks it; returns bad 64-bit words. */
+void pattern_fill(uint64_t *buf, size_t bytes, uint64_t seed);
+size_t pattern_check(const uint64_t *buf, size_t bytes, uint64_t seed);
+/* Counts the pages of [buf, buf + bytes) whose frames lie in [start, end) (needs root). */
+long pages_in_range(const void *buf, size_t bytes, uint64_t start, uint64_t end);
+
+#endif

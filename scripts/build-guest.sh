@@ -1,0 +1,41 @@
+#!/bin/sh
+# Build the guest initramfs: our static init and tests, plus busybox and bash from Debian's arm64
+# packages (downloaded and extracted, never installed), packed with the kernel's gen_init_cpio.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+guest=$BUILD/guest
+debs=$BUILD/debs
+mkdir -p "$guest/tests" "$debs"
+run_logged "$LOGS/guest-programs.log" make -C "$TOP/qemu-test/guest" OUT="$guest/tests" ||
+	die "guest programs failed to build: see $LOGS/guest-programs.log"
+mv -f "$guest/tests/init" "$guest/init"
+
+for pkg in busybox-static bash-static; do
+	if ! ls "$debs/${pkg}_"*_arm64.deb >/dev/null 2>&1; then
+		(cd "$debs" && run_logged "$LOGS/download-$pkg.log" apt-get download "$pkg:arm64") ||
+			die "cannot download $pkg:arm64: run 'make deps' as root (it enables arm64 in apt)"
+	fi
+	dpkg-deb -x "$debs/${pkg}_"*_arm64.deb "$debs/root"
+done
+
+cpio_gen=$BUILD/gen_init_cpio
+[ -x "$cpio_gen" ] || gcc -O2 -o "$cpio_gen" "$TREE/usr/gen_init_cpio.c"
+
+list=$guest/initramfs.list
+{
+	for d in /dev /proc /sys /tmp /bin /tests /root; do echo "dir $d 0755 0 0"; done
+	echo "nod /dev/console 0600 0 0 c 5 1"
+	echo "file /init $guest/init 0755 0 0"
+	echo "file /bin/busybox $debs/root/bin/busybox 0755 0 0"
+	echo "file /bin/bash $debs/root/bin/bash-static 0755 0 0"
+	for applet in sh ash cat echo ls mount grep sed awk cut head tail sort wc dmesg free sleep \
+		      printf test tr seq basename dirname poweroff mkdir rm cp find xargs timeout \
+		      hexdump od id modprobe insmod env expr readlink realpath uname cttyhack bc; do
+		echo "slink /bin/$applet busybox 0777 0 0"
+	done
+	for t in "$guest"/tests/*; do echo "file /tests/${t##*/} $t 0755 0 0"; done
+} > "$list"
+"$cpio_gen" "$list" | gzip -1 > "$guest/initramfs.cpio.gz.tmp"
+mv "$guest/initramfs.cpio.gz.tmp" "$guest/initramfs.cpio.gz"
+say "guest initramfs: $(du -h "$guest/initramfs.cpio.gz" | cut -f1) ($(ls "$guest/tests" | wc -l) test programs)"

@@ -1,0 +1,81 @@
+#!/bin/sh
+# Build one guest kernel.
+#   build-kernel.sh [--config-only] NAME
+#   NAME: {baseline,patched}-{4k,16k,64k}[-debug], or x86_64 (build check of the patched tree)
+#   REV: build the tree checked out at this revision (per-patch builds); OUT: output dir
+# Baseline kernels are built from tag "base", patched ones from branch "series", of one tree.
+#   EXTRA_CONFIG: more fragments, space separated
+# Every option the fragments request must be in the final .config: merge_config.sh only warns.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+config_only=
+[ "${1:-}" = --config-only ] && { config_only=1; shift; }
+name=${1:?usage: build-kernel.sh [--config-only] NAME}
+cfg=$TOP/qemu-test/configs
+
+case "$name" in
+x86_64)
+	arch=x86_64 cross= target=bzImage rev=series
+	fragments="$cfg/x86_64.config"
+	;;
+baseline-*|patched-*)
+	arch=arm64 cross=$CROSS target=Image
+	kernel=${name%%-*} rest=${name#*-}
+	page=${rest%%-*}
+	[ -f "$cfg/$page.config" ] || die "unknown page size '$page' in '$name' (4k, 16k or 64k)"
+	fragments="$cfg/base.config $cfg/$page.config"
+	case "$rest" in *-debug) fragments="$fragments $cfg/debug.config" ;; esac
+	if [ "$kernel" = patched ]; then
+		rev=series fragments="$fragments $cfg/patched.config"
+	else
+		rev=base
+	fi
+	;;
+*) die "unknown kernel '$name': use {baseline,patched}-{4k,16k,64k}[-debug] or x86_64" ;;
+esac
+src=$TREE
+rev=${REV:-$rev}
+out=${OUT:-$BUILD/out/$name}
+fragments="$fragments ${EXTRA_CONFIG:-}"
+git -C "$src" rev-parse -q --verify "$rev^{commit}" >/dev/null ||
+	die "no revision '$rev' in $src: run 'make tree' first"
+mkdir -p "$out"
+kmake() { make -s -C "$src" O="$out" ARCH=$arch CROSS_COMPILE=$cross CC="ccache ${cross}gcc" "$@"; }
+
+build() {
+# Regenerate .config only when the fragments change: a rewritten .config costs nothing, but
+# merge_config.sh costs a few seconds per kernel.
+stamp=$(cat $fragments | sha1sum | cut -c1-40)
+if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stamp" ]; then
+	rm -f "$out/.fragments"
+	# shellcheck disable=SC2086 # word splitting of the fragment list is wanted
+	(cd "$src" && run_logged "$LOGS/config-$name.log" env ARCH=$arch CROSS_COMPILE=$cross \
+		scripts/kconfig/merge_config.sh -n -O "$out" $fragments)
+	run_logged "$LOGS/olddefconfig-$name.log" kmake olddefconfig
+fi
+
+# Every requested value must have survived: "CONFIG_X=v" present, "# CONFIG_X is not set" absent.
+missing=$(awk '
+	FNR == NR { have[$0] = 1; if (match($0, /^CONFIG_[A-Za-z0-9_]+=/)) set[substr($0, 1, RLENGTH - 1)] = $0; next }
+	/^CONFIG_[A-Za-z0-9_]+=/ {
+		if (!($0 in have)) { sym = substr($0, 1, index($0, "=") - 1)
+			printf "  %s (%s: %s)\n", $0, FILENAME, (sym in set) ? set[sym] : "not set" } }
+	/^# CONFIG_[A-Za-z0-9_]+ is not set/ { if ($2 in set) printf "  %s (%s: %s)\n", $0, FILENAME, set[$2] }
+' "$out/.config" $fragments | sed "s|$TOP/||")
+if [ -n "$missing" ]; then
+	rm -f "$out/.fragments"
+	printf 'ERROR: kernel %s: requested options are not in the final .config:\n%s\n' "$name" "$missing" >&2
+	die "unmet dependencies or a symbol this tree lacks: check them with 'make -C $src O=$out ARCH=$arch menuconfig' (search with /)"
+fi
+echo "$stamp" > "$out/.fragments"
+[ -n "$config_only" ] && { say "kernel $name: .config ok ($out/.config)"; return 0; }
+
+say "building kernel $name at $rev (cold about 5 min, warm ccache about 1 min)"
+start=$(date +%s)
+run_logged "$LOGS/build-$name.log" kmake -j"$(nproc)" $target ||
+	die "kernel $name failed to build: see $LOGS/build-$name.log"
+img=$out/arch/$arch/boot/$target
+say "kernel $name: $(du -h "$img" | cut -f1) $target in $(elapsed "$start")s"
+}
+with_checkout "$rev" build

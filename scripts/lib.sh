@@ -1,0 +1,47 @@
+# Shared by the host scripts: paths, logging and small helpers.  POSIX sh.
+
+TOP=$(CDPATH= cd -- "$(dirname -- "$0")/.." && pwd)
+BUILD=${BUILD:-$TOP/build}
+TREE=$BUILD/linux                 # git repo: tag "base" is pristine, branch "series" has the patches
+LOGS=$BUILD/logs
+CROSS=aarch64-linux-gnu-
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+# Paths under build/ reach the compiler relative to the O= dir (all at one depth), so every
+# kernel built from the tree shares ccache hits for the files the series does not touch.
+export CCACHE_BASEDIR=$BUILD
+export CCACHE_NOHASHDIR=1
+# The Debian version the series is tested with.
+DEBIAN_SRC_VERSION=${DEBIAN_SRC_VERSION:-6.12.117-1~deb12u1}
+
+mkdir -p "$LOGS"
+
+say()  { printf '==> %s\n' "$*"; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die()  { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
+
+# run_logged LOGFILE CMD...: run CMD with output to LOGFILE; on failure show its tail.
+run_logged() {
+	_log=$1; shift
+	_rc=0
+	"$@" >"$_log" 2>&1 || _rc=$?
+	[ "$_rc" -eq 0 ] && return 0
+	printf 'ERROR: "%s" failed (exit %s); last lines of %s:\n' "$*" "$_rc" "$_log" >&2
+	tail -n 25 "$_log" >&2
+	return "$_rc"
+}
+
+# elapsed START: seconds since START (from "date +%s").
+elapsed() { echo $(( $(date +%s) - $1 )); }
+
+# with_checkout REV CMD...: run CMD with the kernel tree checked out at REV, then go back to
+# branch "series". The tree must be clean: its commits are the source of truth.
+with_checkout() {
+	_rev=$1; shift
+	[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
+		die "$TREE has uncommitted changes: commit them (and 'make export') before building"
+	git -C "$TREE" checkout -q --detach "$_rev"
+	_rc=0
+	"$@" || _rc=$?
+	git -C "$TREE" checkout -q series
+	return "$_rc"
+}

@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""Boot a guest kernel under QEMU (virt, TCG), serve the guest's hot-plug requests through QMP,
+and judge the run from the guest's KTAP and dmesg.
+
+    qemu.py --kernel patched-4k --scenario qemu-test/scenarios/dimm.conf   # a test run
+    qemu.py --kernel patched-4k --scenario qemu-test/scenarios/dimm.conf --shell
+
+A scenario file holds key=value lines: boot (acpi|dt), tests (comma list of /tests programs),
+mem (the -m value), mem_limit (the guest's mem=, dt only), timeout (seconds), append.
+
+The guest asks for DIMMs over the virtio-serial port "hp.ctl", one line per request:
+    dimm-add ID SIZE   -> "ok addr=0x... size=0x..."   (object-add + device_add pc-dimm)
+    dimm-del ID        -> "ok"                         (device_del, DEVICE_DELETED, object-del)
+Errors come back as "err <what happened>".
+
+Exit status: 0 if every test passed and dmesg is clean, 1 otherwise (with the cause printed),
+2 on a usage error. Logs: serial.log, qmp.log, control.log and result.json in the run dir.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("BUILD", os.path.join(TOP, "build"))
+FIRMWARE = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
+
+# Kernel reports that fail a run wherever they appear in the serial log.
+BAD_DMESG = re.compile(
+    r"WARNING:|kernel BUG at|BUG: |Internal error: Oops|Kernel panic|Unable to handle kernel"
+    r"|unreferenced object|INFO: task .* blocked|possible recursive locking|circular locking")
+RESULT = re.compile(r"^(?P<indent>\s*)(?P<not>not )?ok (?P<num>\d+) (?P<name>\S+)"
+                    r"(?:\s*#\s*(?P<directive>SKIP|exit status)\s*(?P<reason>.*))?$")
+DMESG_START, DMESG_END = "# init: --- guest dmesg ---", "# init: --- end of guest dmesg ---"
+
+
+def parse_size(text):
+    """'512M' -> 536870912."""
+    m = re.fullmatch(r"(\d+)([KMGT]?)", str(text).strip())
+    if not m:
+        raise ValueError(f"bad size '{text}'")
+    return int(m.group(1)) << {"": 0, "K": 10, "M": 20, "G": 30, "T": 40}[m.group(2)]
+
+
+def read_scenario(path):
+    conf = {"boot": "acpi", "tests": "", "mem": "1G,slots=8,maxmem=8G", "timeout": "300",
+            "append": "", "mem_limit": ""}
+    with open(path) as f:
+        for num, line in enumerate(f, 1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            key, sep, value = line.partition("=")
+            if not sep or key.strip() not in conf:
+                sys.exit(f"{path}:{num}: expected one of {', '.join(conf)} as key=value")
+            conf[key.strip()] = value.strip()
+    return conf
+
+
+class QMP:
+    """A QMP client: one command at a time; events are kept for wait_event()."""
+
+    def __init__(self, path, transcript, deadline):
+        self.log = open(transcript, "a", buffering=1)
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise TimeoutError(f"QMP socket {path} did not come up")
+                time.sleep(0.05)
+        # Separate reader and writer: one text file object would serialise them.
+        self.rfile, self.wfile = self.sock.makefile("r"), self.sock.makefile("w")
+        self.cond = threading.Condition()
+        self.events, self.replies = [], []
+        self._read()  # greeting
+        threading.Thread(target=self._reader, daemon=True).start()
+        self.command("qmp_capabilities")
+
+    def _read(self):
+        line = self.rfile.readline()
+        if not line:
+            return None
+        self.log.write(f"{time.time():.3f} <- {line.rstrip()}\n")
+        return json.loads(line)
+
+    def _reader(self):
+        while True:
+            try:
+                msg = self._read()
+            except (OSError, ValueError):
+                msg = None
+            with self.cond:
+                if msg is None:
+                    self.replies.append({"error": {"desc": "QMP connection closed"}})
+                    self.cond.notify_all()
+                    return
+                (self.events if "event" in msg else self.replies).append(msg)
+                self.cond.notify_all()
+
+    def command(self, name, timeout=30, **arguments):
+        req = {"execute": name, **({"arguments": arguments} if arguments else {})}
+        with self.cond:
+            self.log.write(f"{time.time():.3f} -> {json.dumps(req)}\n")
+            self.wfile.write(json.dumps(req) + "\n")
+            self.wfile.flush()
+            if not self.cond.wait_for(lambda: self.replies, timeout):
+                raise TimeoutError(f"no QMP reply to {name} in {timeout} s")
+            reply = self.replies.pop(0)
+        if "error" in reply:
+            raise RuntimeError(f"{name}: {reply['error'].get('desc', reply['error'])}")
+        return reply.get("return")
+
+    def wait_event(self, name, match, timeout):
+        """Wait for an event called @name whose data contains @match; None on timeout."""
+        def find():
+            return next((e for e in self.events if e["event"] == name and
+                         match.items() <= e.get("data", {}).items()), None)
+        with self.cond:
+            found = self.cond.wait_for(find, timeout)
+            if found:
+                self.events.remove(found)
+            return found
+
+    def ost_events(self, dimm):
+        with self.cond:
+            return [e["data"]["info"] for e in self.events if e["event"] == "ACPI_DEVICE_OST"
+                    and e["data"]["info"].get("device") == dimm]
+
+
+class Control:
+    """Serves the guest's requests on the virtio-serial port."""
+
+    DELETE_TIMEOUT = 60
+
+    def __init__(self, path, qmp, transcript, deadline):
+        self.qmp, self.log = qmp, open(transcript, "a", buffering=1)
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise TimeoutError(f"control socket {path} did not come up")
+                time.sleep(0.05)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        rfile, wfile = self.sock.makefile("r"), self.sock.makefile("w")
+        for line in rfile:
+            self.log.write(f"{time.time():.3f} guest: {line.rstrip()}\n")
+            try:
+                reply = self.handle(line.split())
+            except (RuntimeError, TimeoutError, ValueError) as e:
+                reply = f"err {e}"
+            self.log.write(f"{time.time():.3f} host:  {reply}\n")
+            wfile.write(reply + "\n")
+            wfile.flush()
+
+    def handle(self, words):
+        if len(words) == 3 and words[0] == "dimm-add":
+            dimm, size = words[1], parse_size(words[2])
+            self.qmp.command("object-add", **{"qom-type": "memory-backend-ram",
+                                              "id": f"mem-{dimm}", "size": size})
+            self.qmp.command("device_add", driver="pc-dimm", id=dimm, memdev=f"mem-{dimm}")
+            for dev in self.qmp.command("query-memory-devices"):
+                if dev["data"].get("id") == dimm:
+                    return f"ok addr={dev['data']['addr']:#x} size={dev['data']['size']:#x}"
+            raise RuntimeError(f"{dimm} missing from query-memory-devices")
+        if len(words) == 2 and words[0] == "dimm-del":
+            dimm = words[1]
+            self.qmp.command("device_del", id=dimm)
+            if not self.qmp.wait_event("DEVICE_DELETED", {"device": dimm}, self.DELETE_TIMEOUT):
+                status = [hex(i.get("status", 0)) for i in self.qmp.ost_events(dimm)]
+                return (f"err no DEVICE_DELETED for {dimm} in {self.DELETE_TIMEOUT} s "
+                        f"(ACPI _OST status {', '.join(status) or 'none'}; 0x82 = device busy)")
+            self.qmp.command("object-del", id=f"mem-{dimm}")
+            return "ok"
+        raise ValueError(f"unknown request '{' '.join(words)}'")
+
+
+def qemu_command(conf, kernel, initrd, sockdir, interactive):
+    append = ["console=ttyAMA0", "panic=-1", "loglevel=5"]
+    cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "max,pauth-impdef=on", "-smp", "2",
+           "-nic", "none", "-no-reboot", "-display", "none",
+           "-kernel", kernel, "-initrd", initrd,
+           "-qmp", f"unix:{sockdir}/qmp.sock,server=on,wait=off",
+           "-device", "virtio-serial-pci,id=vser",
+           "-chardev", f"socket,id=ctl,path={sockdir}/ctl.sock,server=on,wait=off",
+           "-device", "virtserialport,bus=vser.0,chardev=ctl,name=hp.ctl",
+           "-serial", "mon:stdio" if interactive else "stdio"]
+    if conf["boot"] == "acpi":
+        cmd += ["-bios", FIRMWARE, "-m", conf["mem"]]
+    elif conf["boot"] == "dt":
+        cmd += ["-m", conf["mem"]]
+        if conf["mem_limit"]:
+            append += [f"mem={conf['mem_limit']}", f"hp.ram={conf['mem'].split(',')[0]}"]
+    else:
+        sys.exit(f"boot={conf['boot']}: use acpi or dt")
+    append.append("hp.shell" if interactive else f"hp.run={conf['tests']}")
+    if conf["append"]:
+        append.append(conf["append"])
+    return cmd + ["-append", " ".join(append)]
+
+
+def judge(serial_text, timed_out, returncode):
+    """The tests and the problems found in a run's serial log."""
+    tests, cases, problems, plan = [], [], [], None
+    in_dmesg = False
+    for line in serial_text.splitlines():
+        line = line.replace("\r", "")
+        if line.startswith(DMESG_START):
+            in_dmesg = True
+        elif line.startswith(DMESG_END):
+            in_dmesg = False
+        bad = BAD_DMESG.search(line)
+        if bad and not line.lstrip().startswith("#"):
+            problems.append(f"dmesg: {line.strip()[:200]}")
+        if in_dmesg:
+            continue
+        if plan is None and re.fullmatch(r"1\.\.(\d+)", line):
+            plan = int(line[3:])
+        m = RESULT.match(line)
+        if m and m["indent"]:
+            cases.append({"name": m["name"], "ok": not m["not"],
+                          "skip": m["directive"] == "SKIP", "reason": m["reason"] or ""})
+        elif m:
+            tests.append({"name": m["name"], "ok": not m["not"], "cases": cases,
+                          "skip": m["directive"] == "SKIP"})
+            cases = []
+        elif line.lstrip().startswith("# FAIL"):
+            problems.append(f"guest: {line.strip()[2:]}")
+    for t in tests:
+        if not t["ok"]:
+            failed = [c["name"] for c in t["cases"] if not c["ok"]]
+            problems.append(f"guest test failed: {t['name']}"
+                            + (f" ({', '.join(failed)})" if failed else ""))
+    if timed_out:
+        problems.append("timeout: the guest did not power off in time")
+    elif returncode != 0:
+        problems.append(f"QEMU exited with status {returncode}")
+    if plan is None:
+        problems.append("no KTAP plan from the guest: did /init start? (see serial.log)")
+    elif len(tests) != plan:
+        problems.append(f"the guest reported {len(tests)} of {plan} tests: it stopped early")
+    return tests, problems
+
+
+def show(line, state):
+    """Progress for people: the guest's KTAP and notes, and kernel reports that fail a run."""
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|[\x00-\x08\x0b-\x1f]", "", line).rstrip()
+    if text.startswith(DMESG_START):
+        state["dmesg"] = True
+    if state.get("dmesg"):
+        state["dmesg"] = not text.startswith(DMESG_END)
+        return
+    stripped = text.strip()
+    if BAD_DMESG.search(text) and not stripped.startswith("#"):
+        print(f"  guest kernel: {stripped}", flush=True)
+    elif RESULT.match(text) or stripped.startswith("# "):
+        print(f"  {text}", flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--kernel", required=True,
+                    help="kernel name under build/out (e.g. patched-4k) or an Image path")
+    ap.add_argument("--scenario", required=True, help="scenario file")
+    ap.add_argument("--initrd", default=os.path.join(BUILD, "guest", "initramfs.cpio.gz"))
+    ap.add_argument("--rundir", help="where logs go (default build/runs/KERNEL/SCENARIO)")
+    ap.add_argument("--shell", action="store_true", help="interactive guest shell")
+    ap.add_argument("--quiet", action="store_true", help="no progress lines")
+    args = ap.parse_args()
+
+    conf = read_scenario(args.scenario)
+    scen = os.path.splitext(os.path.basename(args.scenario))[0]
+    kernel = args.kernel
+    if os.path.sep not in kernel:
+        kernel = os.path.join(BUILD, "out", args.kernel, "arch", "arm64", "boot", "Image")
+    for path, hint in ((kernel, "make kernels"), (args.initrd, "make guest")):
+        if not os.path.exists(path):
+            print(f"ERROR: {path} is missing: run '{hint}' first", file=sys.stderr)
+            return 2
+    label = args.kernel if os.path.sep not in args.kernel else "custom"
+    rundir = args.rundir or os.path.join(BUILD, "runs", label, scen)
+    shutil.rmtree(rundir, ignore_errors=True)
+    os.makedirs(rundir)
+    sockdir = tempfile.mkdtemp(prefix="hp-qemu-")
+    cmd = qemu_command(conf, kernel, args.initrd, sockdir, args.shell)
+    with open(os.path.join(rundir, "command"), "w") as f:
+        f.write(" ".join(cmd) + "\n")
+
+    timeout = int(conf["timeout"])
+    start = time.time()
+    if args.shell:
+        print(f"QMP socket: {sockdir}/qmp.sock  (e.g. socat - UNIX-CONNECT:{sockdir}/qmp.sock)\n"
+              "QEMU monitor: Ctrl-a c; quit: Ctrl-a x; logs: " + rundir, flush=True)
+        proc = subprocess.Popen(cmd)
+        qmp = QMP(f"{sockdir}/qmp.sock", os.path.join(rundir, "qmp.log"), start + 30)
+        Control(f"{sockdir}/ctl.sock", qmp, os.path.join(rundir, "control.log"), start + 30)
+        proc.wait()
+        shutil.rmtree(sockdir, ignore_errors=True)
+        return proc.returncode
+
+    serial = open(os.path.join(rundir, "serial.log"), "w")
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, errors="replace")
+    try:
+        qmp = QMP(f"{sockdir}/qmp.sock", os.path.join(rundir, "qmp.log"), start + 30)
+        Control(f"{sockdir}/ctl.sock", qmp, os.path.join(rundir, "control.log"), start + 30)
+    except (TimeoutError, OSError) as e:
+        print(f"ERROR: {e}", file=sys.stderr)
+
+    timed_out = threading.Event()
+    timer = threading.Timer(timeout, lambda: (timed_out.set(), proc.kill()))
+    timer.start()
+    state = {}
+    for line in proc.stdout:
+        serial.write(line)
+        serial.flush()
+        if not args.quiet:
+            show(line, state)
+    proc.wait()
+    timer.cancel()
+    serial.close()
+    shutil.rmtree(sockdir, ignore_errors=True)
+
+    with open(os.path.join(rundir, "serial.log")) as f:
+        tests, problems = judge(f.read(), timed_out.is_set(), proc.returncode)
+    result = {"kernel": label, "scenario": scen, "seconds": round(time.time() - start, 1),
+              "passed": not problems, "tests": tests, "problems": problems}
+    with open(os.path.join(rundir, "result.json"), "w") as f:
+        json.dump(result, f, indent=1)
+    verdict = "PASS" if result["passed"] else "FAIL"
+    print(f"{verdict} {label} {scen} in {result['seconds']} s (logs: {os.path.relpath(rundir)})")
+    for p in problems[:10]:
+        print(f"  {p}")
+    return 0 if result["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
