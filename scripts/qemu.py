@@ -215,7 +215,7 @@ def qemu_command(conf, kernel, initrd, sockdir, interactive):
 
 def judge(serial_text, timed_out, returncode):
     """The tests and the problems found in a run's serial log."""
-    tests, cases, problems, plan = [], [], [], None
+    tests, cases, notes, problems, plan = [], [], [], [], None
     in_dmesg = False
     for line in serial_text.splitlines():
         line = line.replace("\r", "")
@@ -232,14 +232,17 @@ def judge(serial_text, timed_out, returncode):
             plan = int(line[3:])
         m = RESULT.match(line)
         if m and m["indent"]:
-            cases.append({"name": m["name"], "ok": not m["not"],
+            cases.append({"name": m["name"], "ok": not m["not"], "notes": notes,
                           "skip": m["directive"] == "SKIP", "reason": m["reason"] or ""})
+            notes = []
         elif m:
             tests.append({"name": m["name"], "ok": not m["not"], "cases": cases,
                           "skip": m["directive"] == "SKIP"})
             cases = []
-        elif line.lstrip().startswith("# FAIL"):
-            problems.append(f"guest: {line.strip()[2:]}")
+        elif line.startswith("    ") and line.lstrip().startswith("# "):
+            notes.append(line.strip()[2:])
+            if notes[-1].startswith("FAIL"):
+                problems.append(f"guest: {notes[-1]}")
     for t in tests:
         if not t["ok"]:
             failed = [c["name"] for c in t["cases"] if not c["ok"]]

@@ -1,0 +1,47 @@
+# arm64 memory hot-add / hot-remove series for Linux 6.12: build, boot and test under QEMU.
+#   make run      the demo: build the patched kernel, hot-add and hot-remove two DIMMs
+#   make check    everything: series applies, checkpatch, per-patch builds, QEMU tests
+# See README.md. Everything built goes under build/.
+
+KERNEL ?= patched
+PAGE ?= 4k
+SCENARIO ?= dimm
+SH = sh
+
+.PHONY: all deps tree kernels guest run check shell export clean help
+
+all: help
+
+help:
+	@sed -n 's/^#   //p' Makefile
+	@echo "  other targets: deps tree kernels guest shell export clean"
+	@echo "  variables: KERNEL=patched|baseline PAGE=4k|16k|64k SCENARIO=<qemu-test/scenarios name>"
+	@echo "             KERNEL_SRC=<6.12.y tree or tarball>  PAGE_SIZES='4k 16k 64k' (check)"
+
+deps:
+	@$(SH) scripts/deps.sh
+
+tree: deps
+	@$(SH) scripts/apply-series.sh
+
+kernels: tree
+	@$(SH) scripts/build-kernel.sh $(KERNEL)-$(PAGE)
+
+guest: tree
+	@$(SH) scripts/build-guest.sh
+
+run: deps
+	@KERNEL=$(KERNEL) PAGE=$(PAGE) $(SH) scripts/run-demo.sh
+
+check: deps
+	@$(SH) scripts/check.sh
+
+shell: kernels guest
+	@python3 scripts/qemu.py --shell --kernel $(KERNEL)-$(PAGE) \
+		--scenario qemu-test/scenarios/$(SCENARIO).conf
+
+export:
+	@$(SH) scripts/export-series.sh
+
+clean:
+	rm -rf build/out build/runs build/guest build/logs

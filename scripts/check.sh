@@ -1,0 +1,95 @@
+#!/bin/sh
+# make check: the series applies, passes checkpatch and builds patch by patch; baseline and
+# patched kernels pass the QEMU scenarios; the harness catches what it must. Prints a table and
+# "N passed, N failed"; exits non-zero if anything failed.
+#   PAGE_SIZES="4k 16k 64k"  SCENARIOS="dimm dt-mem"  (defaults)
+set -u
+. "$(dirname "$0")/lib.sh"
+PAGE_SIZES=${PAGE_SIZES:-4k 16k 64k}
+SCENARIOS=${SCENARIOS:-dimm dt-mem}
+table=$LOGS/check-table.txt
+: > "$table"
+passed=0 failed=0
+check_start=$(date +%s)
+
+# record NAME OK|FAIL SECONDS CAUSE
+record() {
+	printf '%-34s %-5s %5ss  %s\n' "$1" "$2" "$3" "$4" >> "$table"
+	if [ "$2" = FAIL ]; then failed=$((failed + 1)); else passed=$((passed + 1)); fi
+}
+
+# run_stage NAME CMD...: output to the terminal and to build/logs/check-NAME.log.
+run_stage() {
+	_name=$1; shift
+	_log=$LOGS/check-$_name.log
+	_start=$(date +%s)
+	say "[$_name] $*"
+	{ "$@"; echo $? > "$_log.rc"; } 2>&1 | tee "$_log"
+	_rc=$(cat "$_log.rc")
+	if [ "$_rc" -eq 0 ]; then
+		record "$_name" PASS "$(elapsed "$_start")" ""
+	else
+		_cause=$(grep -E '^(ERROR|FAIL)|^  (guest|dmesg|timeout|the guest|no KTAP|QEMU)' "$_log" | head -n 1)
+		record "$_name" FAIL "$(elapsed "$_start")" "${_cause:-exit status $_rc} (log: ${_log#"$TOP"/})"
+	fi
+	return "$_rc"
+}
+
+# expect_failure NAME PATTERN CMD...: CMD must fail and print PATTERN (a harness self-test).
+expect_failure() {
+	_name=$1 _pattern=$2; shift 2
+	_log=$LOGS/check-$_name.log
+	_start=$(date +%s)
+	say "[$_name] must fail: $*"
+	{ "$@"; echo $? > "$_log.rc"; } > "$_log" 2>&1
+	_caught=$(grep -E -m 1 -- "$_pattern" "$_log" | sed 's/^ *//' | cut -c1-110)
+	if [ "$(cat "$_log.rc")" -ne 0 ] && [ -n "$_caught" ]; then
+		echo "  caught as expected: $_caught"
+		record "$_name" PASS "$(elapsed "$_start")" "caught: $_caught"
+	else
+		record "$_name" FAIL "$(elapsed "$_start")" "not caught (exit $(cat "$_log.rc")); see ${_log#"$TOP"/}"
+	fi
+}
+
+run_stage series-applies sh "$TOP/scripts/apply-series.sh" || {
+	cat "$table"; die "the series does not apply: nothing else can run"
+}
+run_stage checkpatch sh "$TOP/scripts/checkpatch.sh"
+run_stage per-patch-builds sh "$TOP/scripts/build-series.sh"
+run_stage guest-initramfs sh "$TOP/scripts/build-guest.sh"
+
+for page in $PAGE_SIZES; do
+	for kernel in baseline patched; do
+		k=$kernel-$page
+		if ! run_stage "build-$k" sh "$TOP/scripts/build-kernel.sh" "$k"; then
+			continue
+		fi
+		for s in $SCENARIOS; do
+			run_stage "qemu-$k-$s" python3 "$TOP/scripts/qemu.py" --quiet --kernel "$k" \
+				--scenario "$TOP/qemu-test/scenarios/$s.conf"
+		done
+	done
+done
+
+# The harness itself: each failure it exists to catch must fail a run, naming the cause.
+selftest_kernel=patched-${PAGE_SIZES%% *}
+expect_failure harness-unsatisfiable-option 'CONFIG_ARCH_MEMORY_PROBE=y' \
+	env EXTRA_CONFIG="$TOP/qemu-test/configs/selftest-unsatisfiable.config" \
+	OUT="$BUILD/out/selftest-config" sh "$TOP/scripts/build-kernel.sh" --config-only baseline-4k
+expect_failure harness-failing-guest-test 'guest test failed: selftest-fail' \
+	python3 "$TOP/scripts/qemu.py" --quiet --kernel "$selftest_kernel" \
+	--scenario "$TOP/qemu-test/scenarios/selftest-fail.conf"
+expect_failure harness-warn-in-dmesg 'dmesg: .*WARNING:' \
+	python3 "$TOP/scripts/qemu.py" --quiet --kernel "$selftest_kernel" \
+	--scenario "$TOP/qemu-test/scenarios/selftest-warn.conf"
+
+echo
+echo "make check summary ($(elapsed "$check_start")s; logs in ${LOGS#"$TOP"/}/):"
+printf '%-34s %-5s %6s  %s\n' STAGE RESULT TIME NOTE
+cat "$table"
+echo "check: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] || {
+	echo "To see why, open the log named for each FAIL; rerun one scenario with"
+	echo "  python3 scripts/qemu.py --kernel <kernel> --scenario qemu-test/scenarios/<name>.conf"
+	exit 1
+}
