@@ -10,7 +10,7 @@ cd "$TREE"
 applied=$BUILD/series.applied
 if git rev-parse -q --verify refs/heads/series >/dev/null && [ -z "${FORCE:-}" ]; then
 	tip=$(git rev-parse series)
-	if [ "$tip" != "$(cat "$applied" 2>/dev/null)" ]; then
+	if [ "$tip" != "$(git rev-parse base)" ] && [ "$tip" != "$(cat "$applied" 2>/dev/null)" ]; then
 		die "branch 'series' in $TREE has commits that are not exported: run 'make export' to keep them, or FORCE=1 to drop them"
 	fi
 fi

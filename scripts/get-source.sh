@@ -24,7 +24,7 @@ fi
 
 say "preparing $TREE from $src_id (takes about 2 minutes)"
 start=$(date +%s)
-rm -rf "$TREE"
+rm -rf "$TREE" "$BUILD/series.applied"
 mkdir -p "$TREE"
 if [ -z "${KERNEL_SRC:-}" ]; then
 	tar -xf /usr/src/linux-source-6.12.tar.xz -C "$TREE" --strip-components=1
