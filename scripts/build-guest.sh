@@ -1,6 +1,7 @@
 #!/bin/sh
-# Build the guest initramfs: our static init and tests, plus busybox and bash from Debian's arm64
-# packages (downloaded and extracted, never installed), packed with the kernel's gen_init_cpio.
+# Build the guest initramfs: our static init and tests, the memory-hotplug kselftests of the
+# patched tree (run_kselftest.sh), and busybox and bash from Debian's arm64 packages (downloaded
+# and extracted, never installed), packed with the kernel's gen_init_cpio.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -19,6 +20,16 @@ for pkg in busybox-static bash-static; do
 	dpkg-deb -x "$debs/${pkg}_"*_arm64.deb "$debs/root"
 done
 
+kselftest=$guest/kselftest
+build_kselftests() {
+	rm -rf "$kselftest"
+	make -C "$TREE/tools/testing/selftests" TARGETS=memory-hotplug ARCH=arm64 \
+		CROSS_COMPILE=$CROSS O="$BUILD/kselftest-build" USERLDFLAGS=-static \
+		INSTALL_PATH="$kselftest" install
+}
+with_checkout series run_logged "$LOGS/guest-kselftest.log" build_kselftests ||
+	die "the memory-hotplug kselftests failed to build: see $LOGS/guest-kselftest.log"
+
 cpio_gen=$BUILD/gen_init_cpio
 [ -x "$cpio_gen" ] || gcc -O2 -o "$cpio_gen" "$TREE/usr/gen_init_cpio.c"
 
@@ -35,6 +46,11 @@ list=$guest/initramfs.list
 		echo "slink /bin/$applet busybox 0777 0 0"
 	done
 	for t in "$guest"/tests/*; do echo "file /tests/${t##*/} $t 0755 0 0"; done
+	echo "dir /kselftest 0755 0 0"
+	(cd "$kselftest" && find . -mindepth 1 -type d) | sed 's|^\.\(.*\)|dir /kselftest\1 0755 0 0|'
+	(cd "$kselftest" && find . -type f) | while read -r f; do
+		echo "file /kselftest${f#.} $kselftest/${f#./} $(stat -c %a "$kselftest/$f") 0 0"
+	done
 } > "$list"
 "$cpio_gen" "$list" | gzip -1 > "$guest/initramfs.cpio.gz.tmp"
 mv "$guest/initramfs.cpio.gz.tmp" "$guest/initramfs.cpio.gz"

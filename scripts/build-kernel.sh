@@ -5,6 +5,7 @@
 #   REV: build the tree checked out at this revision (per-patch builds); OUT: output dir
 # Baseline kernels are built from tag "base", patched ones from branch "series", of one tree.
 #   EXTRA_CONFIG: more fragments, space separated
+#   TARGETS: make targets instead of the kernel image (e.g. objects); MAKEFLAGS_EXTRA: e.g. C=2
 # Every option the fragments request must be in the final .config: merge_config.sh only warns.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -16,7 +17,7 @@ cfg=$TOP/qemu-test/configs
 
 case "$name" in
 x86_64)
-	arch=x86_64 cross= target=bzImage rev=series
+	arch=x86_64 cross= target=bzImage rev=series kernel=x86_64
 	fragments="$cfg/x86_64.config"
 	;;
 baseline-*|patched-*)
@@ -35,12 +36,27 @@ baseline-*|patched-*)
 *) die "unknown kernel '$name': use {baseline,patched}-{4k,16k,64k}[-debug] or x86_64" ;;
 esac
 src=$TREE
-rev=${REV:-$rev}
 out=${OUT:-$BUILD/out/$name}
+mkdir -p "$out"
+# Is config symbol $1 defined, at $rev, in a Kconfig file an arm64 build reads?
+defined_for_arm64() {
+	for spec in ':(exclude)arch/*' 'arch/arm64/'; do
+		git -C "$src" grep -q -E "^[[:space:]]*(menu)?config $1\$" "$rev" -- "$spec" && return 0
+	done
+	return 1
+}
+rev=${REV:-$rev}
+if [ -n "${REV:-}" ] && [ "$kernel" = patched ]; then
+	# A patch in the middle of the series: ask only for the options the series has added so far.
+	while read -r line; do
+		sym=$(echo "$line" | sed -n 's/^CONFIG_\([A-Za-z0-9_]*\)=.*/\1/p')
+		[ -n "$sym" ] && defined_for_arm64 "$sym" && echo "$line"
+	done < "$cfg/patched.config" > "$out/patched-at-rev.config"
+	fragments=$(echo "$fragments" | sed "s|$cfg/patched.config|$out/patched-at-rev.config|")
+fi
 fragments="$fragments ${EXTRA_CONFIG:-}"
 git -C "$src" rev-parse -q --verify "$rev^{commit}" >/dev/null ||
 	die "no revision '$rev' in $src: run 'make tree' first"
-mkdir -p "$out"
 kmake() { make -s -C "$src" O="$out" ARCH=$arch CROSS_COMPILE=$cross CC="ccache ${cross}gcc" "$@"; }
 
 build() {
@@ -71,11 +87,16 @@ fi
 echo "$stamp" > "$out/.fragments"
 [ -n "$config_only" ] && { say "kernel $name: .config ok ($out/.config)"; return 0; }
 
-say "building kernel $name at $rev (cold about 5 min, warm ccache about 1 min)"
+[ -n "${TARGETS:-}" ] || say "building kernel $name at $rev (cold about 5 min, warm ccache about 1 min)"
 start=$(date +%s)
-run_logged "$LOGS/build-$name.log" kmake -j"$(nproc)" $target ||
-	die "kernel $name failed to build: see $LOGS/build-$name.log"
-img=$out/arch/$arch/boot/$target
-say "kernel $name: $(du -h "$img" | cut -f1) $target in $(elapsed "$start")s"
+log=$LOGS/build-$name${TARGETS:+-objects}.log
+# shellcheck disable=SC2086 # lists of targets and flags
+run_logged "$log" kmake -j"$(nproc)" ${MAKEFLAGS_EXTRA:-} ${TARGETS:-$target} ||
+	die "kernel $name failed to build: see $log"
+if [ -n "${TARGETS:-}" ]; then
+	say "kernel $name at $rev: $(echo $TARGETS | wc -w) objects built in $(elapsed "$start")s"
+else
+	say "kernel $name: $(du -h "$out/arch/$arch/boot/$target" | cut -f1) $target in $(elapsed "$start")s"
+fi
 }
 with_checkout "$rev" build

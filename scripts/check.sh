@@ -2,11 +2,11 @@
 # make check: the series applies, passes checkpatch and builds patch by patch; baseline and
 # patched kernels pass the QEMU scenarios; the harness catches what it must. Prints a table and
 # "N passed, N failed"; exits non-zero if anything failed.
-#   PAGE_SIZES="4k 16k 64k"  SCENARIOS="dimm dt-mem"  (defaults)
+#   PAGE_SIZES="4k 16k 64k"  SCENARIOS="dimm dt-mem dt-probe acpi-refusals"  (defaults)
 set -u
 . "$(dirname "$0")/lib.sh"
 PAGE_SIZES=${PAGE_SIZES:-4k 16k 64k}
-SCENARIOS=${SCENARIOS:-dimm dt-mem}
+SCENARIOS=${SCENARIOS:-dimm dt-mem dt-probe acpi-refusals}
 table=$LOGS/check-table.txt
 : > "$table"
 passed=0 failed=0
@@ -24,15 +24,34 @@ run_stage() {
 	_log=$LOGS/check-$_name.log
 	_start=$(date +%s)
 	say "[$_name] $*"
+	echo 1 > "$_log.rc"
 	{ "$@"; echo $? > "$_log.rc"; } 2>&1 | tee "$_log"
 	_rc=$(cat "$_log.rc")
 	if [ "$_rc" -eq 0 ]; then
-		record "$_name" PASS "$(elapsed "$_start")" ""
+		record "$_name" PASS "$(elapsed "$_start")" "$(stage_note)"
 	else
 		_cause=$(grep -E '^(ERROR|FAIL)|^  (guest|dmesg|timeout|the guest|no KTAP|QEMU)' "$_log" | head -n 1)
 		record "$_name" FAIL "$(elapsed "$_start")" "${_cause:-exit status $_rc} (log: ${_log#"$TOP"/})"
 	fi
 	return "$_rc"
+}
+
+# The note of a passing stage: for a QEMU run, how many guest cases passed and were skipped.
+result_json=
+stage_note() {
+	[ -n "$result_json" ] && [ -f "$result_json" ] || return 0
+	python3 -c 'import json, sys
+cases = [c for t in json.load(open(sys.argv[1]))["tests"] for c in t["cases"]]
+skipped = sum(c["skip"] for c in cases)
+print("%d cases ok, %d skipped" % (len(cases) - skipped, skipped))' "$result_json"
+}
+
+# run_qemu KERNEL SCENARIO
+run_qemu() {
+	result_json=$BUILD/runs/$1/$2/result.json
+	run_stage "qemu-$1-$2" python3 "$TOP/scripts/qemu.py" --quiet --kernel "$1" \
+		--scenario "$TOP/qemu-test/scenarios/$2.conf"
+	result_json=
 }
 
 # expect_failure NAME PATTERN CMD...: CMD must fail and print PATTERN (a harness self-test).
@@ -41,6 +60,7 @@ expect_failure() {
 	_log=$LOGS/check-$_name.log
 	_start=$(date +%s)
 	say "[$_name] must fail: $*"
+	echo 1 > "$_log.rc"
 	{ "$@"; echo $? > "$_log.rc"; } > "$_log" 2>&1
 	_caught=$(grep -E -m 1 -- "$_pattern" "$_log" | sed 's/^ *//' | cut -c1-110)
 	if [ "$(cat "$_log.rc")" -ne 0 ] && [ -n "$_caught" ]; then
@@ -65,8 +85,7 @@ for page in $PAGE_SIZES; do
 			continue
 		fi
 		for s in $SCENARIOS; do
-			run_stage "qemu-$k-$s" python3 "$TOP/scripts/qemu.py" --quiet --kernel "$k" \
-				--scenario "$TOP/qemu-test/scenarios/$s.conf"
+			run_qemu "$k" "$s"
 		done
 	done
 done

@@ -34,14 +34,19 @@ run_logged() {
 elapsed() { echo $(( $(date +%s) - $1 )); }
 
 # with_checkout REV CMD...: run CMD with the kernel tree checked out at REV, then go back to
-# branch "series". The tree must be clean: its commits are the source of truth.
+# branch "series", also when CMD exits. The tree must be clean: its commits are the source of
+# truth, and a commit made on a detached HEAD would be lost.
 with_checkout() {
 	_rev=$1; shift
 	[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
 		die "$TREE has uncommitted changes: commit them (and 'make export') before building"
+	[ "$(git -C "$TREE" rev-parse --abbrev-ref HEAD)" = series ] ||
+		die "$TREE is not on branch 'series': check out series (git -C $TREE checkout series)"
+	trap 'git -C "$TREE" checkout -q series' EXIT INT TERM
 	git -C "$TREE" checkout -q --detach "$_rev"
 	_rc=0
 	"$@" || _rc=$?
 	git -C "$TREE" checkout -q series
+	trap - EXIT INT TERM
 	return "$_rc"
 }

@@ -120,21 +120,15 @@ class QMP:
             raise RuntimeError(f"{name}: {reply['error'].get('desc', reply['error'])}")
         return reply.get("return")
 
-    def wait_event(self, name, match, timeout):
-        """Wait for an event called @name whose data contains @match; None on timeout."""
+    def wait_event(self, pred, timeout):
+        """Wait for the first event for which @pred is true, and take it; None on timeout."""
         def find():
-            return next((e for e in self.events if e["event"] == name and
-                         match.items() <= e.get("data", {}).items()), None)
+            return next((e for e in self.events if pred(e)), None)
         with self.cond:
             found = self.cond.wait_for(find, timeout)
             if found:
                 self.events.remove(found)
             return found
-
-    def ost_events(self, dimm):
-        with self.cond:
-            return [e["data"]["info"] for e in self.events if e["event"] == "ACPI_DEVICE_OST"
-                    and e["data"]["info"].get("device") == dimm]
 
 
 class Control:
@@ -178,15 +172,35 @@ class Control:
                     return f"ok addr={dev['data']['addr']:#x} size={dev['data']['size']:#x}"
             raise RuntimeError(f"{dimm} missing from query-memory-devices")
         if len(words) == 2 and words[0] == "dimm-del":
-            dimm = words[1]
-            self.qmp.command("device_del", id=dimm)
-            if not self.qmp.wait_event("DEVICE_DELETED", {"device": dimm}, self.DELETE_TIMEOUT):
-                status = [hex(i.get("status", 0)) for i in self.qmp.ost_events(dimm)]
-                return (f"err no DEVICE_DELETED for {dimm} in {self.DELETE_TIMEOUT} s "
-                        f"(ACPI _OST status {', '.join(status) or 'none'}; 0x82 = device busy)")
-            self.qmp.command("object-del", id=f"mem-{dimm}")
-            return "ok"
+            return self.dimm_del(words[1])
         raise ValueError(f"unknown request '{' '.join(words)}'")
+
+
+    def dimm_del(self, dimm):
+        """device_del, then DEVICE_DELETED (removed) or a failing eject _OST (refused)."""
+        def ost(e):
+            info = e.get("data", {}).get("info", {})
+            return e["event"] == "ACPI_DEVICE_OST" and info.get("device") == dimm
+
+        def done(e):
+            if e["event"] == "DEVICE_DELETED":
+                return e.get("data", {}).get("device") == dimm
+            # 0x80 (eject): 0 done, 0x84 in progress; anything else is a refusal.
+            return ost(e) and e["data"]["info"].get("source") == 3 and \
+                e["data"]["info"].get("status") not in (0, 0x84)
+
+        with self.qmp.cond:
+            self.qmp.events = [e for e in self.qmp.events if not done(e) and not ost(e)]
+        self.qmp.command("device_del", id=dimm)
+        event = self.qmp.wait_event(done, self.DELETE_TIMEOUT)
+        if event is None:
+            return f"err no DEVICE_DELETED for {dimm} in {self.DELETE_TIMEOUT} s"
+        if event["event"] == "ACPI_DEVICE_OST":
+            status = event["data"]["info"]["status"]
+            return f"err eject refused: ACPI _OST status {status:#x}" + \
+                (" (device busy)" if status == 0x82 else "")
+        self.qmp.command("object-del", id=f"mem-{dimm}")
+        return "ok"
 
 
 def qemu_command(conf, kernel, initrd, sockdir, interactive):

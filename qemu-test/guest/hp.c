@@ -318,6 +318,27 @@ bool host_request(char *reply, size_t len, const char *fmt, ...)
 	return !strncmp(reply, "ok", 2);
 }
 
+#define FAIL_FUNCTION "/sys/kernel/debug/fail_function"
+
+bool inject_remove_failure(int err)
+{
+	char retval[24];
+
+	/* retval is parsed as unsigned hex: -16 is written as 0xfffffffffffffff0. */
+	snprintf(retval, sizeof(retval), "%#lx", (unsigned long)(long)err);
+	return !write_file(FAIL_FUNCTION "/inject", "arch_check_remove_memory") &&
+	       !write_file(FAIL_FUNCTION "/arch_check_remove_memory/retval", retval) &&
+	       !write_file(FAIL_FUNCTION "/probability", "100") &&
+	       !write_file(FAIL_FUNCTION "/interval", "1") &&
+	       !write_file(FAIL_FUNCTION "/times", "-1") &&
+	       !write_file(FAIL_FUNCTION "/verbose", "1");
+}
+
+void clear_remove_failure(void)
+{
+	write_file(FAIL_FUNCTION "/inject", "!arch_check_remove_memory");
+}
+
 static inline uint64_t pattern_word(uint64_t seed, size_t i)
 {
 	uint64_t x = seed ^ (i * 0x9e3779b97f4a7c15ULL);

@@ -64,6 +64,13 @@ void snapshot_free(struct mem_snapshot *s);
  */
 bool host_request(char *reply, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/*
+ * Make arch_check_remove_memory() return @err (a negative errno) through fail_function, so
+ * that every removal is refused; false if this kernel cannot (no series, no fail_function).
+ */
+bool inject_remove_failure(int err);
+void clear_remove_failure(void);
+
 /* Fills @buf with a pattern derived from @seed and checks it; returns bad 64-bit words. */
 void pattern_fill(uint64_t *buf, size_t bytes, uint64_t seed);
 size_t pattern_check(const uint64_t *buf, size_t bytes, uint64_t seed);

@@ -3,7 +3,9 @@
  * Guest /init: mounts the pseudo filesystems, runs the tests named by "hp.run=a,b,..." on the
  * kernel command line as one KTAP run (each test's own KTAP indented beneath it), prints the
  * kernel log and any kmemleak report between markers for the host, and powers off.
- * "hp.shell" starts an interactive shell instead.
+ * A test is a program in /tests or an absolute path, with arguments after '+' signs
+ * ("/kselftest/run_kselftest.sh+-t+memory-hotplug:probe_remove"); "hp.env.NAME=VALUE" sets
+ * NAME in the tests' environment. "hp.shell" starts an interactive shell instead.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,14 +43,36 @@ static char *cmdline_value(const char *cmdline, const char *key)
 	return NULL;
 }
 
-/* Runs @path with its output indented under ours; returns its exit status or -1. */
-static int run_test(const char *path)
+/* Sets NAME=VALUE for every "hp.env.NAME=VALUE" on the command line. */
+static void set_test_env(char *cmdline)
 {
+	char *tok, *eq;
+
+	for (tok = strtok(cmdline, " \n"); tok; tok = strtok(NULL, " \n")) {
+		if (strncmp(tok, "hp.env.", 7))
+			continue;
+		eq = strchr(tok, '=');
+		if (eq) {
+			*eq = '\0';
+			setenv(tok + 7, eq + 1, 1);
+		}
+	}
+}
+
+/* Runs "path+arg+arg" with its output indented under ours; returns its exit status or -1. */
+static int run_test(char *cmd)
+{
+	char *argv[16], *path;
+	int argc = 0;
 	int pipefd[2], status;
 	char line[4096];
 	FILE *out;
 	pid_t pid;
 
+	for (path = strtok(cmd, "+"); path && argc < 15; path = strtok(NULL, "+"))
+		argv[argc++] = path;
+	argv[argc] = NULL;
+	path = argv[0];
 	if (pipe(pipefd))
 		return -1;
 	pid = fork();
@@ -57,7 +81,7 @@ static int run_test(const char *path)
 		dup2(pipefd[1], 2);
 		close(pipefd[0]);
 		close(pipefd[1]);
-		execl(path, path, (char *)NULL);
+		execv(path, argv);
 		printf("# init: exec %s: %s\n", path, strerror(errno));
 		_exit(127);
 	}
@@ -79,12 +103,18 @@ static void run_tests(char *list)
 	for (p = list; *p; p++)
 		nr += *p == ',';
 	printf("KTAP version 1\n1..%d\n", nr);
-	for (name = strtok(list, ","); name; name = strtok(NULL, ",")) {
-		char path[256];
+	char *names[32];
+	int n = 0;
+
+	for (name = strtok(list, ","); name && n < 32; name = strtok(NULL, ","))
+		names[n++] = name;
+	for (int t = 0; t < n; t++) {
+		char cmd[256];
 		int rc;
 
-		snprintf(path, sizeof(path), name[0] == '/' ? "%s" : "/tests/%s", name);
-		rc = run_test(path);
+		name = names[t];
+		snprintf(cmd, sizeof(cmd), name[0] == '/' ? "%s" : "/tests/%s", name);
+		rc = run_test(cmd);
 		i++;
 		if (rc == 0)
 			printf("ok %d %s\n", i, name);
@@ -132,6 +162,8 @@ int main(void)
 
 	cmdline = read_file("/proc/cmdline");
 	tests = cmdline ? cmdline_value(cmdline, "hp.run") : NULL;
+	if (cmdline)
+		set_test_env(strdup(cmdline));
 	if (cmdline && strstr(cmdline, " hp.shell")) {
 		printf("\nhot-plug test guest: tests in /tests, busybox and bash in /bin; 'poweroff -f' or exit to stop\n");
 		if (fork() == 0) {
