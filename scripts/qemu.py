@@ -36,8 +36,8 @@ FIRMWARE = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd"
 BAD_DMESG = re.compile(
     r"WARNING:|kernel BUG at|BUG: |Internal error: Oops|Kernel panic|Unable to handle kernel"
     r"|unreferenced object|INFO: task .* blocked|possible recursive locking|circular locking")
-RESULT = re.compile(r"^(?P<indent>\s*)(?P<not>not )?ok (?P<num>\d+) (?P<name>\S+)"
-                    r"(?:\s*#\s*(?P<directive>SKIP|exit status)\s*(?P<reason>.*))?$")
+RESULT = re.compile(r"^(?P<indent>\s*)(?P<not>not )?ok (?P<num>\d+) (?P<name>.*?)"
+                    r"(?: # ?(?P<directive>\S*)\s*(?P<reason>.*))?$")
 DMESG_START, DMESG_END = "# init: --- guest dmesg ---", "# init: --- end of guest dmesg ---"
 
 
@@ -258,8 +258,9 @@ def judge(serial_text, timed_out, returncode):
             if notes[-1].startswith("FAIL"):
                 problems.append(f"guest: {notes[-1]}")
     for t in tests:
-        if not t["ok"]:
-            failed = [c["name"] for c in t["cases"] if not c["ok"]]
+        # A runner such as run_kselftest.sh exits 0 although a test it ran failed.
+        failed = [c["name"] for c in t["cases"] if not c["ok"]]
+        if not t["ok"] or failed:
             problems.append(f"guest test failed: {t['name']}"
                             + (f" ({', '.join(failed)})" if failed else ""))
     if timed_out:

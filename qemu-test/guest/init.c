@@ -157,6 +157,11 @@ int main(void)
 	mount_fs("sysfs", "/sys", "sysfs");
 	mount_fs("debugfs", "/sys/kernel/debug", "debugfs");
 	mount_fs("tmpfs", "/tmp", "tmpfs");
+	/* What udev would create; run_kselftest.sh writes test output to /dev/stdout. */
+	symlink("/proc/self/fd", "/dev/fd");
+	symlink("/proc/self/fd/0", "/dev/stdin");
+	symlink("/proc/self/fd/1", "/dev/stdout");
+	symlink("/proc/self/fd/2", "/dev/stderr");
 	setenv("PATH", "/bin:/tests", 1);
 	setenv("HOME", "/", 1);
 
