@@ -12,7 +12,8 @@ run_logged "$LOGS/guest-programs.log" make -C "$TOP/qemu-test/guest" OUT="$guest
 	die "guest programs failed to build: see $LOGS/guest-programs.log"
 mv -f "$guest/tests/init" "$guest/init"
 
-for pkg in busybox-static bash-static; do
+# bc, which upstream's mem-on-off-test.sh needs and busybox lacks, comes dynamically linked.
+for pkg in busybox-static bash-static bc libreadline8 libtinfo6 libc6; do
 	if ! ls "$debs/${pkg}_"*_arm64.deb >/dev/null 2>&1; then
 		(cd "$debs" && run_logged "$LOGS/download-$pkg.log" apt-get download "$pkg:arm64") ||
 			die "cannot download $pkg:arm64: run 'make deps' as root (it enables arm64 in apt)"
@@ -40,9 +41,16 @@ list=$guest/initramfs.list
 	echo "file /init $guest/init 0755 0 0"
 	echo "file /bin/busybox $debs/root/bin/busybox 0755 0 0"
 	echo "file /bin/bash $debs/root/bin/bash-static 0755 0 0"
+	echo "file /bin/bc $debs/root/usr/bin/bc 0755 0 0"
+	echo "dir /lib 0755 0 0"
+	echo "dir /lib/aarch64-linux-gnu 0755 0 0"
+	echo "slink /lib/ld-linux-aarch64.so.1 aarch64-linux-gnu/ld-linux-aarch64.so.1 0777 0 0"
+	for lib in ld-linux-aarch64.so.1 libc.so.6 libreadline.so.8 libtinfo.so.6; do
+		echo "file /lib/aarch64-linux-gnu/$lib $(readlink -f "$debs/root/lib/aarch64-linux-gnu/$lib") 0755 0 0"
+	done
 	for applet in sh ash cat echo ls mount grep sed awk cut head tail sort wc dmesg free sleep \
 		      printf test tr seq basename dirname poweroff mkdir rm cp find xargs timeout \
-		      hexdump od id modprobe insmod env expr readlink realpath uname cttyhack bc; do
+		      hexdump od id modprobe insmod env expr readlink realpath uname cttyhack; do
 		echo "slink /bin/$applet busybox 0777 0 0"
 	done
 	for t in "$guest"/tests/*; do echo "file /tests/${t##*/} $t 0755 0 0"; done

@@ -2,11 +2,11 @@
 # make check: the series applies, passes checkpatch and builds patch by patch; baseline and
 # patched kernels pass the QEMU scenarios; the harness catches what it must. Prints a table and
 # "N passed, N failed"; exits non-zero if anything failed.
-#   PAGE_SIZES="4k 16k 64k"  SCENARIOS="dimm dt-mem dt-probe acpi-refusals"  (defaults)
+#   PAGE_SIZES="4k 16k 64k"  SCENARIOS="dimm dt-mem dt-probe acpi-refusals acpi-kselftest"  (defaults)
 set -u
 . "$(dirname "$0")/lib.sh"
 PAGE_SIZES=${PAGE_SIZES:-4k 16k 64k}
-SCENARIOS=${SCENARIOS:-dimm dt-mem dt-probe acpi-refusals}
+SCENARIOS=${SCENARIOS:-dimm dt-mem dt-probe acpi-refusals acpi-kselftest}
 table=$LOGS/check-table.txt
 : > "$table"
 passed=0 failed=0
