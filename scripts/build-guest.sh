@@ -7,6 +7,7 @@ set -eu
 
 guest=$BUILD/guest
 debs=$BUILD/debs
+rm -rf "$guest/tests"
 mkdir -p "$guest/tests" "$debs"
 run_logged "$LOGS/guest-programs.log" make -C "$TOP/qemu-test/guest" OUT="$guest/tests" ||
 	die "guest programs failed to build: see $LOGS/guest-programs.log"

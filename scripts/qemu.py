@@ -310,7 +310,7 @@ def main():
             print(f"ERROR: {path} is missing: run '{hint}' first", file=sys.stderr)
             return 2
     label = args.kernel if os.path.sep not in args.kernel else "custom"
-    rundir = args.rundir or os.path.join(BUILD, "runs", label, scen)
+    rundir = args.rundir or os.path.join(BUILD, "runs", label, "shell" if args.shell else scen)
     shutil.rmtree(rundir, ignore_errors=True)
     os.makedirs(rundir)
     sockdir = tempfile.mkdtemp(prefix="hp-qemu-")
