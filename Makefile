@@ -16,7 +16,7 @@ help:
 	@sed -n 's/^#   //p' Makefile
 	@echo "  other targets: deps tree kernels guest shell export clean"
 	@echo "  variables: KERNEL=patched|baseline PAGE=4k|16k|64k SCENARIO=<qemu-test/scenarios name>"
-	@echo "             KERNEL_SRC=<6.12.y tree or tarball>  PAGE_SIZES='4k 16k 64k' (check)"
+	@echo "             KERNEL_SRC=<6.12.y tree or tarball>  PAGE_SIZES='4k 16k 64k' DEBUG=1 (check)"
 
 deps:
 	@$(SH) scripts/deps.sh

@@ -22,6 +22,15 @@ if [ -f "$TREE/.source-id" ] && [ "$(cat "$TREE/.source-id")" = "$src_id" ] &&
 	exit 0
 fi
 
+if [ -d "$TREE/.git" ]; then
+	# Replacing the tree must not lose commits that were never exported to the patch files.
+	tip=$(git -C "$TREE" rev-parse -q --verify series || true)
+	if [ -n "$tip" ] && [ "$tip" != "$(git -C "$TREE" rev-parse -q --verify base)" ] &&
+	   [ "$tip" != "$(cat "$BUILD/series.applied" 2>/dev/null)" ] && [ -z "${FORCE:-}" ]; then
+		die "$TREE ($(cat "$TREE/.source-id" 2>/dev/null)) has unexported commits: 'make export' first, or FORCE=1"
+	fi
+	warn "replacing $TREE ($(cat "$TREE/.source-id" 2>/dev/null)) with $src_id"
+fi
 say "preparing $TREE from $src_id (takes about 2 minutes)"
 start=$(date +%s)
 rm -rf "$TREE" "$BUILD/series.applied"
@@ -47,8 +56,10 @@ esac
 
 # Debian's top-level .gitignore ends in "/*" (ignore everything but debian/); drop that block
 # so the tree can be tracked.
-sed -i '/^# Debian packaging/,$d' "$TREE/.gitignore"
-sed -i '/^\/\*$/d; /^!\/debian\/$/d; ${/^#$/d}' "$TREE/.gitignore"
+if [ -f "$TREE/.gitignore" ]; then
+	sed -i '/^# Debian packaging/,$d' "$TREE/.gitignore"
+	sed -i '/^\/\*$/d; /^!\/debian\/$/d; ${/^#$/d}' "$TREE/.gitignore"
+fi
 
 cd "$TREE"
 git init -q -b series
