@@ -1,6 +1,7 @@
 # arm64 memory hot-add / hot-remove series for Linux 6.12: build, boot and test under QEMU.
 #   make run      the demo: build the patched kernel, hot-add and hot-remove two DIMMs
 #   make check    everything: series applies, checkpatch, per-patch builds, QEMU tests
+#   make bench    removal times, patched vs baseline, and the cost of pass 1 (4K, TCG)
 # See README.md. Everything built goes under build/.
 
 KERNEL ?= patched
@@ -8,7 +9,7 @@ PAGE ?= 4k
 SCENARIO ?= dimm
 SH = sh
 
-.PHONY: all deps tree kernels guest run check shell export clean help
+.PHONY: all deps tree kernels guest run check bench shell export clean help
 
 all: help
 
@@ -36,6 +37,9 @@ run: deps
 check: deps
 	@$(SH) scripts/check.sh
 
+bench: deps
+	@$(SH) scripts/bench.sh
+
 shell: kernels guest
 	@python3 scripts/qemu.py --shell --kernel $(KERNEL)-$(PAGE) \
 		--scenario qemu-test/scenarios/$(SCENARIO).conf
@@ -44,4 +48,4 @@ export:
 	@$(SH) scripts/export-series.sh
 
 clean:
-	rm -rf build/out build/runs build/guest build/logs
+	rm -rf build/out build/runs build/guest build/logs build/bench

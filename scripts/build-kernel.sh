@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build one guest kernel.
 #   build-kernel.sh [--config-only] NAME
-#   NAME: {baseline,patched}-{4k,16k,64k}[-debug], or x86_64 (build check of the patched tree)
+#   NAME: {baseline,patched}-{4k,16k,64k}[-debug|-bench], or x86_64 (build check of the
+#   patched tree); -bench adds the function tracer that make bench times the kernel with
 #   REV: build the tree checked out at this revision (per-patch builds); OUT: output dir
 # Baseline kernels are built from tag "base", patched ones from branch "series", of one tree.
 #   EXTRA_CONFIG: more fragments, space separated
@@ -26,14 +27,17 @@ baseline-*|patched-*)
 	page=${rest%%-*}
 	[ -f "$cfg/$page.config" ] || die "unknown page size '$page' in '$name' (4k, 16k or 64k)"
 	fragments="$cfg/base.config $cfg/$page.config"
-	case "$rest" in *-debug) fragments="$fragments $cfg/debug.config" ;; esac
+	case "$rest" in
+	*-debug) fragments="$fragments $cfg/debug.config" ;;
+	*-bench) fragments="$fragments $cfg/bench.config" ;;
+	esac
 	if [ "$kernel" = patched ]; then
 		rev=series fragments="$fragments $cfg/patched.config"
 	else
 		rev=base
 	fi
 	;;
-*) die "unknown kernel '$name': use {baseline,patched}-{4k,16k,64k}[-debug] or x86_64" ;;
+*) die "unknown kernel '$name': use {baseline,patched}-{4k,16k,64k}[-debug|-bench] or x86_64" ;;
 esac
 src=$TREE
 out=${OUT:-$BUILD/out/$name}

@@ -2,13 +2,16 @@
 # make check: the series applies, passes checkpatch and builds patch by patch; baseline and
 # patched kernels pass the QEMU scenarios; the harness catches what it must. Prints a table and
 # "N passed, N failed"; exits non-zero if anything failed.
-#   PAGE_SIZES="4k 16k 64k"  SCENARIOS="dimm dt-mem dt-probe acpi-refusals acpi-kselftest"  (defaults)
-#   DEBUG=1: the kernels with the debug fragment (KASAN, DEBUG_VM, PROVE_LOCKING, kmemleak,
-#            DEBUG_PAGEALLOC): slower to build and to boot, and their reports fail a run
+#   PAGE_SIZES="4k 16k 64k"  SCENARIOS="dimm dt-mem dt-probe acpi-refusals acpi-kselftest
+#     dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full"  (defaults)
+#   DEBUG_SCENARIOS: run on the patched 4K kernel with the debug fragment (KASAN, DEBUG_VM,
+#     PROVE_LOCKING, kmemleak, DEBUG_PAGEALLOC), whose reports fail a run; "" skips it
+#   DEBUG=1: the whole matrix on debug kernels (slower to build and to boot)
 set -u
 . "$(dirname "$0")/lib.sh"
 PAGE_SIZES=${PAGE_SIZES:-4k 16k 64k}
-SCENARIOS=${SCENARIOS:-dimm dt-mem dt-probe acpi-refusals acpi-kselftest}
+SCENARIOS=${SCENARIOS:-dimm dt-mem dt-probe acpi-refusals acpi-kselftest dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full}
+DEBUG_SCENARIOS=${DEBUG_SCENARIOS-dt-bootmem-rodata-off dt-bootmem-rodata-full dt-probe acpi-refusals}
 table=$LOGS/check-table.txt
 : > "$table"
 passed=0 failed=0
@@ -97,6 +100,14 @@ for page in $PAGE_SIZES; do
 		done
 	done
 done
+
+# The new code under the debug fragment (when the matrix above was not already debug kernels).
+if [ -z "${DEBUG:-}" ] && [ -n "$DEBUG_SCENARIOS" ] &&
+	run_stage build-patched-4k-debug sh "$TOP/scripts/build-kernel.sh" patched-4k-debug; then
+	for s in $DEBUG_SCENARIOS; do
+		run_qemu patched-4k-debug "$s"
+	done
+fi
 
 # The harness itself: each failure it exists to catch must fail a run, naming the cause.
 selftest_kernel=patched-${PAGE_SIZES%% *}${DEBUG:+-debug}

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/klog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -177,6 +178,23 @@ bool wait_blocks(uint64_t start, uint64_t end, bool present, int timeout_ms)
 		usleep(50 * 1000);
 		timeout_ms -= 50;
 	}
+}
+
+/* syslog(2) actions; glibc does not name them */
+#define SYSLOG_ACTION_READ_ALL 3
+#define SYSLOG_ACTION_SIZE_BUFFER 10
+
+int dmesg_count(const char *needle)
+{
+	int len = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0), count = 0;
+	char *buf = malloc(len + 1), *p;
+
+	len = klogctl(SYSLOG_ACTION_READ_ALL, buf, len);
+	buf[len > 0 ? len : 0] = '\0';
+	for (p = buf; (p = strstr(p, needle)); p += strlen(needle))
+		count++;
+	free(buf);
+	return count;
 }
 
 bool iomem_has(uint64_t start, uint64_t end, const char *name)

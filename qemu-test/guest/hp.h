@@ -44,6 +44,8 @@ const char *block_state(unsigned long nr);
 int set_block_state(unsigned long nr, const char *state); /* 0 or -errno */
 /* Wait up to @timeout_ms for every block in [start, end) to exist (present) or to be gone. */
 bool wait_blocks(uint64_t start, uint64_t end, bool present, int timeout_ms);
+/* How many lines of the kernel log contain @needle. */
+int dmesg_count(const char *needle);
 /* Does /proc/iomem have a top-level line "start-end : @name"? */
 bool iomem_has(uint64_t start, uint64_t end, const char *name);
 

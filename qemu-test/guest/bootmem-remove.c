@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Removal of boot memory (DT boot, movablecore= puts the top of RAM in ZONE_MOVABLE).
+ *
+ * Without memory_hotplug.remove_boot_memory (and on the baseline kernel) boot memory cannot be
+ * offlined. (kexec is loaded only where it must be refused: with 4K pages and 52-bit VAs, a
+ * kexec_load that 6.12.117 accepts oopses in trans_pgd_create_copy(), code the series does not
+ * touch.) With it, a 1 GiB extent of boot memory is removed: first one block of it, which must
+ * be refused where a PUD or CONT_PMD leaf of the linear map covers the extent (rodata=off, 4K and
+ * 16K pages) and succeed where the linear map uses pages (rodata=full) or the leaf is the block
+ * (64K: a PMD is 512 MiB); then the rest. Every removal is checked against the page tables: the
+ * linear map loses exactly the removed memory, the vmemmap exactly the freed memmap, and MemTotal
+ * grows by exactly the boot-time page-table and memmap pages that were freed. Then a memory
+ * workload runs, kexec is refused, and the extent goes through probe/online/offline/remove cycles
+ * without drift.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hp.h"
+
+#define EXTENT_SIZE (1024 * MiB)
+#define SWITCH "/sys/module/memory_hotplug/parameters/remove_boot_memory"
+#define PTDUMP "/sys/kernel/debug/kernel_page_tables"
+#define CYCLES 50
+#define SEED 0x626f6f746d656dULL
+
+static uint64_t bs, page;
+static int page_shift;
+static bool allowed, rodata_off, leaf_covers_blocks;
+static uint64_t extents[8], extent;	/* 1 GiB extents of movable boot memory; the one used */
+static int nr_extents;
+static uint64_t mixed_block;		/* movable, in a 1 GiB extent with kernel-zone memory */
+static uint64_t removed_until;		/* [extent, removed_until) is gone */
+
+/* Mapped ranges of one region of the kernel page tables, from the ptdump. */
+struct mapping {
+	uint64_t start, end;
+	int level;	/* 0 PGD .. 4 PTE */
+};
+struct region_map {
+	struct mapping *m;
+	int nr;
+	uint64_t bytes;
+};
+struct pgtables {
+	struct region_map linear, vmemmap;
+};
+
+static int level_of(const char *name)
+{
+	static const char *const names[] = { "PGD", "P4D", "PUD", "PMD", "PTE" };
+
+	for (int i = 0; i < 5; i++)
+		if (!strcmp(name, names[i]))
+			return i;
+	return -1;
+}
+
+/* Reads the mapped (present) ranges of the linear map and of the vmemmap from the ptdump. */
+static bool pgtables_read(struct pgtables *pt)
+{
+	char *buf = read_file(PTDUMP), *line, *save;
+	struct region_map *cur = NULL;
+
+	memset(pt, 0, sizeof(*pt));
+	if (!buf)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		uint64_t start, end;
+		char size[16], level[8];
+		int n = 0;
+
+		if (strstr(line, "---[ Linear Mapping start"))
+			cur = &pt->linear;
+		else if (strstr(line, "---[ vmemmap start"))
+			cur = &pt->vmemmap;
+		else if (strstr(line, "---["))
+			cur = NULL;
+		if (!cur || sscanf(line, "0x%" SCNx64 "-0x%" SCNx64 " %15s %7s %n", &start, &end,
+				   size, level, &n) < 4 || !n || !line[n])
+			continue;	/* not in a region we watch, or not mapped (no attributes) */
+		cur->m = realloc(cur->m, (cur->nr + 1) * sizeof(*cur->m));
+		cur->m[cur->nr++] = (struct mapping){ start, end, level_of(level) };
+		cur->bytes += end - start;
+	}
+	free(buf);
+	return pt->linear.nr && pt->vmemmap.nr;
+}
+
+static void pgtables_free(struct pgtables *pt)
+{
+	free(pt->linear.m);
+	free(pt->vmemmap.m);
+}
+
+static bool region_mapped(const struct region_map *r, uint64_t start, uint64_t end)
+{
+	for (int i = 0; i < r->nr; i++)
+		if (r->m[i].start < end && r->m[i].end > start)
+			return true;
+	return false;
+}
+
+/*
+ * Table pages that a removal freed: a table at level @level + 1 spans 2^shift bytes; it existed
+ * if a mapping at a lower level than @level lay in its span before, and is gone if nothing in
+ * the span is mapped after.
+ */
+static long tables_freed(const struct region_map *before, const struct region_map *after)
+{
+	long freed = 0;
+
+	/* PTE tables (their span is a PMD's) and PMD tables (a PUD's) */
+	for (int level = 3; level >= 2; level--) {
+		int shift = page_shift + (4 - level) * (page_shift - 3);
+		uint64_t span = 1ULL << shift, last = 0;
+
+		for (int i = 0; i < before->nr; i++) {
+			if (before->m[i].level <= level)
+				continue;
+			for (uint64_t r = before->m[i].start & ~(span - 1); r < before->m[i].end;
+			     r += span) {
+				if (r == last && last)
+					continue;
+				last = r;
+				if (!region_mapped(after, r, r + span))
+					freed++;
+			}
+		}
+	}
+	return freed;
+}
+
+struct accounts {
+	long long memtotal_kb, memmap_boot, memmap;
+	struct pgtables pt;
+};
+
+static bool accounts_take(struct accounts *a)
+{
+	a->memtotal_kb = meminfo_kb("MemTotal");
+	a->memmap_boot = vmstat_value("nr_memmap_boot_pages");
+	a->memmap = vmstat_value("nr_memmap_pages");
+	return pgtables_read(&a->pt);
+}
+
+/*
+ * A removal of @size bytes accounted exactly: the linear map lost @size, the vmemmap lost the
+ * memmap pages that vmstat stopped counting, and MemTotal grew by the boot-time (memblock)
+ * pages that were freed, i.e. the boot memmap and every page-table page the removal emptied
+ * (all boot-time here: nothing was added to the extent before).
+ */
+static bool removal_accounted(const struct accounts *b, const struct accounts *a, uint64_t size)
+{
+	long long memmap_freed = (b->memmap_boot - a->memmap_boot) + (b->memmap - a->memmap);
+	long long tables = tables_freed(&b->pt.linear, &a->pt.linear) +
+			   tables_freed(&b->pt.vmemmap, &a->pt.vmemmap);
+	long long gained = (a->memtotal_kb - b->memtotal_kb) * 1024 / (long long)page;
+
+	note("linear map -%" PRIu64 " MiB, vmemmap -%" PRIu64 " KiB, memmap pages freed %lld "
+	     "(boot %lld), page-table pages freed %lld, MemTotal +%lld pages",
+	     (b->pt.linear.bytes - a->pt.linear.bytes) / MiB,
+	     (b->pt.vmemmap.bytes - a->pt.vmemmap.bytes) / 1024, memmap_freed,
+	     b->memmap_boot - a->memmap_boot, tables, gained);
+	CHECK(b->pt.linear.bytes - a->pt.linear.bytes == size,
+	      "linear map shrank by %" PRIu64 " bytes, removed %" PRIu64,
+	      b->pt.linear.bytes - a->pt.linear.bytes, size);
+	CHECK(b->pt.vmemmap.bytes - a->pt.vmemmap.bytes == (uint64_t)memmap_freed * page,
+	      "vmemmap shrank by %" PRIu64 " bytes, memmap freed %lld pages",
+	      b->pt.vmemmap.bytes - a->pt.vmemmap.bytes, memmap_freed);
+	CHECK(memmap_freed > 0, "no memmap was freed");
+	CHECK(gained == b->memmap_boot - a->memmap_boot + tables,
+	      "MemTotal grew by %lld pages, expected %lld boot memmap + %lld page-table pages",
+	      gained, b->memmap_boot - a->memmap_boot, tables);
+	return true;
+}
+
+static const char *valid_zones(unsigned long nr)
+{
+	static char buf[64];
+	char path[96], *text;
+
+	snprintf(path, sizeof(path), MEMORY_SYSFS "/memory%lu/valid_zones", nr);
+	text = read_file(path);
+	snprintf(buf, sizeof(buf), "%s", text ? text : "");
+	buf[strcspn(buf, "\n")] = '\0';
+	free(text);
+	return buf;
+}
+
+/* Does a top-level "System RAM" line of /proc/iomem overlap [start, end)? */
+static bool system_ram_overlaps(uint64_t start, uint64_t end)
+{
+	char *buf = read_file("/proc/iomem"), *line, *save;
+	bool overlaps = false;
+
+	for (line = strtok_r(buf, "\n", &save); line && !overlaps;
+	     line = strtok_r(NULL, "\n", &save)) {
+		uint64_t s, e;
+
+		if (line[0] != ' ' && strstr(line, " : System RAM") &&
+		    sscanf(line, "%" SCNx64 "-%" SCNx64, &s, &e) == 2)
+			overlaps = s < end && e >= start;
+	}
+	free(buf);
+	return overlaps;
+}
+
+static int remove_range(uint64_t start, uint64_t size)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "0x%" PRIx64 ",0x%" PRIx64, start, size);
+	return write_file(MEMORY_SYSFS "/remove", text);
+}
+
+static int set_extent_state(uint64_t start, uint64_t end, const char *state)
+{
+	int err;
+
+	for (uint64_t a = start; a < end; a += bs) {
+		err = set_block_state(a / bs, state);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* kexec_load(2) of one page; 0 or -errno. An image that loads is unloaded again. */
+static int kexec_load_page(void)
+{
+	struct { const void *buf; size_t bufsz; uint64_t mem; size_t memsz; } seg;
+	static char image[65536];
+	long ret;
+
+	seg.buf = image;
+	seg.bufsz = page;
+	seg.mem = 0x50000000;	/* boot RAM, below ZONE_MOVABLE */
+	seg.memsz = page;
+	ret = syscall(SYS_kexec_load, seg.mem, 1UL, &seg, 0UL);
+	if (ret)
+		return -errno;
+	syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);
+	return 0;
+}
+
+/*
+ * Does the kernel image ("Kernel code", "Kernel data" in /proc/iomem) overlap [start, end)? The
+ * linear map of the 1 GiB around it is not one leaf: the image is mapped apart.
+ */
+static bool kernel_image_overlaps(uint64_t start, uint64_t end)
+{
+	char *buf = read_file("/proc/iomem"), *line, *save;
+	bool overlaps = false;
+
+	for (line = strtok_r(buf, "\n", &save); line && !overlaps;
+	     line = strtok_r(NULL, "\n", &save)) {
+		uint64_t s, e;
+
+		if (strstr(line, " : Kernel ") && sscanf(line, " %" SCNx64 "-%" SCNx64, &s, &e) == 2)
+			overlaps = s < end && e >= start;
+	}
+	free(buf);
+	return overlaps;
+}
+
+static bool find_boot_memory(void)
+{
+	char *cmdline = read_file("/proc/cmdline"), *sw = read_file(SWITCH);
+
+	bs = memory_block_size();
+	page = sysconf(_SC_PAGESIZE);
+	page_shift = __builtin_ctzll(page);
+	allowed = sw && sw[0] == 'Y';
+	rodata_off = cmdline && strstr(cmdline, "rodata=off");
+	/*
+	 * rodata=off maps boot memory with 1 GiB leaves, PUD (4K) or CONT_PMD (16K), over
+	 * 128 MiB blocks; with 64K pages the largest leaf is a 512 MiB PMD, one block.
+	 */
+	leaf_covers_blocks = rodata_off && page < 65536;
+	free(cmdline);
+	free(sw);
+
+	for (uint64_t a = 0; a < 64ULL << 30; a += EXTENT_SIZE) {
+		uint64_t first_movable = 0;
+		int movable = 0, present = 0;
+
+		for (uint64_t b = a; b < a + EXTENT_SIZE; b += bs) {
+			if (!block_state(b / bs))
+				continue;
+			present++;
+			if (strcmp(valid_zones(b / bs), "Movable"))
+				continue;
+			movable++;
+			first_movable = first_movable ? first_movable : b;
+		}
+		if (movable == (int)(EXTENT_SIZE / bs) &&
+		    nr_extents < (int)(sizeof(extents) / sizeof(extents[0])))
+			extents[nr_extents++] = a;
+		else if (movable && movable < present && !mixed_block &&
+			 !kernel_image_overlaps(a, a + EXTENT_SIZE))
+			mixed_block = first_movable;
+	}
+	note("%" PRIu64 "K pages, %" PRIu64 " MiB blocks, %s, remove_boot_memory %s; "
+	     "%d movable 1 GiB extent(s), first at 0x%" PRIx64 "; mixed block 0x%" PRIx64,
+	     page / 1024, bs / MiB, rodata_off ? "rodata=off" : "rodata=full",
+	     allowed ? "on" : "off", nr_extents, nr_extents ? extents[0] : 0, mixed_block);
+	CHECK(nr_extents, "no 1 GiB extent of boot memory is in ZONE_MOVABLE: boot with movablecore=");
+	CHECK(access(PTDUMP, R_OK) == 0, "no %s", PTDUMP);
+	return true;
+}
+
+static bool default_refuses_boot_memory(void)
+{
+	struct mem_snapshot before, after;
+	uint64_t block = extents[0];
+	char text[32];
+	int err, ok;
+
+	if (allowed) {
+		hp_skip("remove_boot_memory is on");
+		return true;
+	}
+	snapshot_take(&before);
+	err = set_block_state(block / bs, "offline");
+	CHECK(err == -EPERM, "offline of boot block 0x%" PRIx64 ": %s, expected %s", block,
+	      err ? strerror(-err) : "success", strerror(EPERM));
+	note("offline of movable boot block 0x%" PRIx64 " -> %s", block, strerror(EPERM));
+	if (!access(MEMORY_SYSFS "/remove", W_OK)) {
+		snprintf(text, sizeof(text), "0x%" PRIx64, block);
+		err = write_file(MEMORY_SYSFS "/remove", text);
+		CHECK(err == -EPERM, "remove of boot block: %s, expected %s",
+		      err ? strerror(-err) : "success", strerror(EPERM));
+		note("remove of it -> %s", strerror(EPERM));
+	}
+	snapshot_take(&after);
+	ok = snapshot_same(&before, &after);
+	snapshot_free(&before);
+	snapshot_free(&after);
+	CHECK(ok, "a refused request changed the system");
+	return true;
+}
+
+static bool kexec_refused(void)
+{
+	int before = dmesg_count("Can't kexec: boot memory can be removed"), err;
+
+	if (!allowed) {
+		hp_skip("remove_boot_memory is off");
+		return true;
+	}
+	err = kexec_load_page();
+	CHECK(err == -EBUSY, "kexec_load: %s, expected %s", err ? strerror(-err) : "success",
+	      strerror(EBUSY));
+	CHECK(dmesg_count("Can't kexec: boot memory can be removed") == before + 1,
+	      "no kernel log line for the refusal");
+	note("kexec_load -> %s, logged", strerror(EBUSY));
+	return true;
+}
+
+static bool offline_refused_in_kernel_leaf(void)
+{
+	const char *line = "offlining refused: a ";
+	int before = dmesg_count(line), err;
+
+	if (!allowed || !mixed_block) {
+		hp_skip(!allowed ? "remove_boot_memory is off" : "no movable block beside kernel memory");
+		return true;
+	}
+	err = set_block_state(mixed_block / bs, "offline");
+	if (leaf_covers_blocks) {
+		CHECK(err == -EBUSY, "offline of 0x%" PRIx64 ": %s, expected %s", mixed_block,
+		      err ? strerror(-err) : "success", strerror(EBUSY));
+		CHECK(dmesg_count(line) == before + 1, "no kernel log line says why");
+		note("offline of 0x%" PRIx64 ", whose leaf also maps kernel memory -> %s",
+		     mixed_block, strerror(EBUSY));
+	} else {
+		CHECK(!err, "offline of 0x%" PRIx64 ": %s", mixed_block, strerror(-err));
+		CHECK(!set_block_state(mixed_block / bs, "online_movable"), "online it again");
+		note("offline of 0x%" PRIx64 " (no leaf covers more than the block): ok, online again",
+		     mixed_block);
+	}
+	return true;
+}
+
+/* Offlines a whole extent of movable boot memory; some may hold boot-time allocations. */
+static bool offline_an_extent(void)
+{
+	if (!allowed) {
+		hp_skip("remove_boot_memory is off");
+		return true;
+	}
+	for (int i = 0; i < nr_extents; i++) {
+		uint64_t a = extents[i];
+		int err = set_extent_state(a, a + EXTENT_SIZE, "offline");
+
+		if (!err) {
+			extent = removed_until = a;
+			note("extent [0x%" PRIx64 "-0x%" PRIx64 ") offline", a, a + EXTENT_SIZE);
+			return true;
+		}
+		note("extent 0x%" PRIx64 " does not go offline (%s); trying the next", a,
+		     strerror(-err));
+		set_extent_state(a, a + EXTENT_SIZE, "online_movable");
+	}
+	CHECK(false, "no movable extent went offline");
+}
+
+static bool remove_one_block_of_extent(void)
+{
+	const char *line = "cannot be removed alone: a ";
+	struct mem_snapshot snap_before, snap_after;
+	struct accounts b, a;
+	int before = dmesg_count(line), err;
+	bool same;
+	char text[32];
+
+	if (!extent) {
+		hp_skip("no extent offline");
+		return true;
+	}
+	CHECK(accounts_take(&b), "reading %s", PTDUMP);
+	snapshot_take(&snap_before);
+	snprintf(text, sizeof(text), "0x%" PRIx64, extent);
+	err = write_file(MEMORY_SYSFS "/remove", text);
+	CHECK(accounts_take(&a), "reading %s", PTDUMP);
+	snapshot_take(&snap_after);
+	same = leaf_covers_blocks && snapshot_same(&snap_before, &snap_after);
+	snapshot_free(&snap_before);
+	snapshot_free(&snap_after);
+	if (leaf_covers_blocks) {
+		CHECK(err == -EBUSY, "remove of one block inside a leaf: %s, expected %s",
+		      err ? strerror(-err) : "success", strerror(EBUSY));
+		CHECK(dmesg_count(line) == before + 1, "no kernel log line says why");
+		CHECK(same && a.pt.linear.bytes == b.pt.linear.bytes &&
+		      a.pt.vmemmap.bytes == b.pt.vmemmap.bytes, "the refused removal changed things");
+		note("remove of block 0x%" PRIx64 " inside a 1 GiB leaf -> %s, nothing changed",
+		     extent, strerror(EBUSY));
+	} else {
+		CHECK(!err, "remove of block 0x%" PRIx64 ": %s", extent, strerror(-err));
+		CHECK(!block_state(extent / bs), "the block is still there");
+		CHECK(removal_accounted(&b, &a, bs), "accounting");
+		removed_until = extent + bs;
+		note("remove of block 0x%" PRIx64 ": ok", extent);
+	}
+	pgtables_free(&b.pt);
+	pgtables_free(&a.pt);
+	return true;
+}
+
+static bool remove_rest_of_extent(void)
+{
+	uint64_t end = extent + EXTENT_SIZE;
+	struct accounts b, a;
+	int err;
+
+	if (!extent) {
+		hp_skip("no extent offline");
+		return true;
+	}
+	CHECK(accounts_take(&b), "reading %s", PTDUMP);
+	err = remove_range(removed_until, end - removed_until);
+	CHECK(!err, "remove of [0x%" PRIx64 "-0x%" PRIx64 "): %s", removed_until, end,
+	      strerror(-err));
+	CHECK(accounts_take(&a), "reading %s", PTDUMP);
+	for (uint64_t blk = extent; blk < end; blk += bs)
+		CHECK(!block_state(blk / bs), "memory%" PRIu64 " is still there", blk / bs);
+	CHECK(!system_ram_overlaps(extent, end), "/proc/iomem still has System RAM in the extent");
+	CHECK(removal_accounted(&b, &a, end - removed_until), "accounting");
+	note("remove of [0x%" PRIx64 "-0x%" PRIx64 ") in one request: ok", removed_until, end);
+	removed_until = end;
+	pgtables_free(&b.pt);
+	pgtables_free(&a.pt);
+	return true;
+}
+
+static bool workload_after_removal(void)
+{
+	size_t bytes = (size_t)meminfo_kb("MemAvailable") * 1024 / 2 & ~(page - 1);
+	uint64_t *buf;
+	size_t bad;
+
+	if (!extent) {
+		hp_skip("nothing removed");
+		return true;
+	}
+	buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(buf != MAP_FAILED, "mmap of %zu bytes", bytes);
+	pattern_fill(buf, bytes, SEED);
+	bad = pattern_check(buf, bytes, SEED);
+	munmap(buf, bytes);
+	CHECK(!bad, "%zu words differ", bad);
+	note("filled and checked %zu MiB (half of MemAvailable)", bytes / MiB);
+	return true;
+}
+
+static bool cycle_once(void)
+{
+	char text[32];
+
+	for (uint64_t a = extent; a < extent + EXTENT_SIZE; a += bs) {
+		snprintf(text, sizeof(text), "0x%" PRIx64, a);
+		CHECK(!write_file(MEMORY_SYSFS "/probe", text), "probe %s", text);
+		CHECK(!set_block_state(a / bs, "online_movable"), "online_movable %s", text);
+	}
+	CHECK(!set_extent_state(extent, extent + EXTENT_SIZE, "offline"), "offline");
+	CHECK(!remove_range(extent, EXTENT_SIZE), "remove");
+	return true;
+}
+
+static bool cycles_without_drift(void)
+{
+	struct accounts first, last;
+	long long free_first, free_last;
+	struct timespec t0, t1;
+
+	if (removed_until != extent + EXTENT_SIZE || !extent) {
+		hp_skip("the extent was not removed");
+		return true;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(cycle_once(), "cycle 1");
+	write_file("/proc/sys/vm/drop_caches", "3");
+	CHECK(accounts_take(&first), "reading %s", PTDUMP);
+	free_first = meminfo_kb("MemFree");
+	for (int i = 2; i <= CYCLES; i++)
+		CHECK(cycle_once(), "cycle %d", i);
+	write_file("/proc/sys/vm/drop_caches", "3");
+	CHECK(accounts_take(&last), "reading %s", PTDUMP);
+	free_last = meminfo_kb("MemFree");
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	note("%d probe/online/offline/remove cycles of the extent in %.1f s: MemTotal %lld -> %lld kB, "
+	     "MemFree %lld -> %lld kB, nr_memmap_pages %lld -> %lld", CYCLES,
+	     (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, first.memtotal_kb,
+	     last.memtotal_kb, free_first, free_last, first.memmap, last.memmap);
+	CHECK(first.memtotal_kb == last.memtotal_kb, "MemTotal drifted");
+	CHECK(first.memmap == last.memmap, "memmap pages drifted");
+	CHECK(first.pt.linear.bytes == last.pt.linear.bytes &&
+	      first.pt.vmemmap.bytes == last.pt.vmemmap.bytes, "kernel mappings drifted");
+	/* a page-table page leaked per cycle would be 49 pages */
+	CHECK(free_last >= free_first - 24 * (long long)page / 1024,
+	      "MemFree fell by %lld kB", free_first - free_last);
+	pgtables_free(&first.pt);
+	pgtables_free(&last.pt);
+	return true;
+}
+
+int main(void)
+{
+	static const struct hp_case cases[] = {
+		{ "find_boot_memory", find_boot_memory },
+		{ "default_refuses_boot_memory", default_refuses_boot_memory },
+		{ "offline_refused_in_kernel_leaf", offline_refused_in_kernel_leaf },
+		{ "offline_an_extent", offline_an_extent },
+		{ "remove_one_block_of_extent", remove_one_block_of_extent },
+		{ "remove_rest_of_extent", remove_rest_of_extent },
+		{ "workload_after_removal", workload_after_removal },
+		{ "kexec_refused", kexec_refused },
+		{ "cycles_without_drift", cycles_without_drift },
+	};
+
+	return hp_run(cases, sizeof(cases) / sizeof(cases[0]));
+}
