@@ -47,6 +47,7 @@ static uint64_t removed_until;		/* [extent, removed_until) is gone */
 struct mapping {
 	uint64_t start, end;
 	int level;	/* 0 PGD .. 4 PTE */
+	bool cont;	/* a contiguous range (CON) */
 };
 struct region_map {
 	struct mapping *m;
@@ -91,7 +92,8 @@ static bool pgtables_read(struct pgtables *pt)
 				   size, level, &n) < 4 || !n || !line[n])
 			continue;	/* not in a region we watch, or not mapped (no attributes) */
 		cur->m = realloc(cur->m, (cur->nr + 1) * sizeof(*cur->m));
-		cur->m[cur->nr++] = (struct mapping){ start, end, level_of(level) };
+		cur->m[cur->nr++] = (struct mapping){ start, end, level_of(level),
+						      strstr(line + n, "CON") != NULL };
 		cur->bytes += end - start;
 	}
 	free(buf);
@@ -276,6 +278,27 @@ static bool kernel_image_overlaps(uint64_t start, uint64_t end)
 	return overlaps;
 }
 
+/*
+ * Does the linear map have a leaf larger than @size: a PUD (4K pages: 1 GiB) or a contiguous
+ * range of PMDs (16 of 2 MiB with 4K pages, 32 of 32 MiB with 16K, 32 of 512 MiB with 64K)?
+ * rodata=off uses them where memory allows; rodata=full and debug_pagealloc do not.
+ */
+static bool linear_map_has_leaves_over(uint64_t size)
+{
+	uint64_t pmd_size = 1ULL << (2 * page_shift - 3);
+	uint64_t cont_pmd_size = (page == 4096 ? 16 : 32) * pmd_size;
+	struct pgtables pt;
+	bool over = false;
+
+	if (!pgtables_read(&pt))
+		return false;
+	for (int i = 0; i < pt.linear.nr; i++)
+		over |= pt.linear.m[i].level == 2 ||
+			(pt.linear.m[i].level == 3 && pt.linear.m[i].cont && cont_pmd_size > size);
+	pgtables_free(&pt);
+	return over;
+}
+
 static bool find_boot_memory(void)
 {
 	char *cmdline = read_file("/proc/cmdline"), *sw = read_file(SWITCH);
@@ -285,13 +308,10 @@ static bool find_boot_memory(void)
 	page_shift = __builtin_ctzll(page);
 	allowed = sw && sw[0] == 'Y';
 	rodata_off = cmdline && strstr(cmdline, "rodata=off");
-	/*
-	 * rodata=off maps boot memory with 1 GiB leaves, PUD (4K) or CONT_PMD (16K), over
-	 * 128 MiB blocks; with 64K pages the largest leaf is a 512 MiB PMD, one block.
-	 */
-	leaf_covers_blocks = rodata_off && page < 65536;
 	free(cmdline);
 	free(sw);
+	CHECK(access(PTDUMP, R_OK) == 0, "no %s", PTDUMP);
+	leaf_covers_blocks = linear_map_has_leaves_over(bs);
 
 	for (uint64_t a = 0; a < 64ULL << 30; a += EXTENT_SIZE) {
 		uint64_t first_movable = 0;
@@ -313,12 +333,13 @@ static bool find_boot_memory(void)
 			 !kernel_image_overlaps(a, a + EXTENT_SIZE))
 			mixed_block = first_movable;
 	}
-	note("%" PRIu64 "K pages, %" PRIu64 " MiB blocks, %s, remove_boot_memory %s; "
+	note("%" PRIu64 "K pages, %" PRIu64 " MiB blocks, %s (linear map leaves %s the block size), "
+	     "remove_boot_memory %s; "
 	     "%d movable 1 GiB extent(s), first at 0x%" PRIx64 "; mixed block 0x%" PRIx64,
 	     page / 1024, bs / MiB, rodata_off ? "rodata=off" : "rodata=full",
+	     leaf_covers_blocks ? "over" : "up to",
 	     allowed ? "on" : "off", nr_extents, nr_extents ? extents[0] : 0, mixed_block);
 	CHECK(nr_extents, "no 1 GiB extent of boot memory is in ZONE_MOVABLE: boot with movablecore=");
-	CHECK(access(PTDUMP, R_OK) == 0, "no %s", PTDUMP);
 	return true;
 }
 
