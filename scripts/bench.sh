@@ -12,7 +12,7 @@ for k in baseline-4k-bench patched-4k-bench; do
 done
 sh "$TOP/scripts/build-guest.sh"
 for k in baseline-4k-bench patched-4k-bench; do
-	say "bench on $k (about 5 min under TCG)"
+	say "bench on $k (under a minute)"
 	python3 "$TOP/scripts/qemu.py" --quiet --kernel "$k" --rundir "$out/$k" \
 		--scenario "$TOP/qemu-test/scenarios/bench.conf" ||
 		die "the bench run on $k failed: read $out/$k/serial.log"

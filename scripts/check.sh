@@ -11,7 +11,7 @@ set -u
 . "$(dirname "$0")/lib.sh"
 PAGE_SIZES=${PAGE_SIZES:-4k 16k 64k}
 SCENARIOS=${SCENARIOS:-dimm dt-mem dt-probe acpi-refusals acpi-kselftest dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full}
-DEBUG_SCENARIOS=${DEBUG_SCENARIOS-dt-bootmem-rodata-off dt-bootmem-rodata-full dt-probe acpi-refusals}
+DEBUG_SCENARIOS=${DEBUG_SCENARIOS-dt-bootmem-debug acpi-refusals}
 table=$LOGS/check-table.txt
 : > "$table"
 passed=0 failed=0

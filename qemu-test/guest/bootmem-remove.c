@@ -31,7 +31,6 @@
 #define EXTENT_SIZE (1024 * MiB)
 #define SWITCH "/sys/module/memory_hotplug/parameters/remove_boot_memory"
 #define PTDUMP "/sys/kernel/debug/kernel_page_tables"
-#define CYCLES 90
 #define WARMUP_CYCLES 10
 #define SEED 0x626f6f746d656dULL
 
@@ -42,6 +41,7 @@ static uint64_t extents[8], extent;	/* 1 GiB extents of movable boot memory; the
 static int nr_extents;
 static uint64_t mixed_block;		/* movable, in a 1 GiB extent with kernel-zone memory */
 static uint64_t removed_until;		/* [extent, removed_until) is gone */
+static int cycles = 90;			/* BOOTMEM_CYCLES= in the environment */
 
 /* Mapped ranges of one region of the kernel page tables, from the ptdump. */
 struct mapping {
@@ -592,7 +592,7 @@ static bool cycles_without_drift(void)
 	write_file("/proc/sys/vm/drop_caches", "3");
 	CHECK(accounts_take(&first), "reading %s", PTDUMP);
 	free_first = free_and_slab_pages();
-	for (int i = WARMUP_CYCLES + 1; i <= CYCLES; i++)
+	for (int i = WARMUP_CYCLES + 1; i <= cycles; i++)
 		CHECK(cycle_once(), "cycle %d", i);
 	write_file("/proc/sys/vm/drop_caches", "3");
 	CHECK(accounts_take(&last), "reading %s", PTDUMP);
@@ -601,8 +601,8 @@ static bool cycles_without_drift(void)
 	note("%d probe/online/offline/remove cycles of the extent in %.1f s; over the last %d: "
 	     "MemTotal %lld -> %lld kB, free + slab pages %lld -> %lld, "
 	     "nr_memmap_pages %lld -> %lld",
-	     CYCLES,
-	     (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, CYCLES - WARMUP_CYCLES,
+	     cycles,
+	     (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, cycles - WARMUP_CYCLES,
 	     first.memtotal_kb,
 	     last.memtotal_kb, free_first, free_last, first.memmap, last.memmap);
 	CHECK(first.memtotal_kb == last.memtotal_kb, "MemTotal drifted");
@@ -610,8 +610,8 @@ static bool cycles_without_drift(void)
 	CHECK(first.pt.linear.bytes == last.pt.linear.bytes &&
 	      first.pt.vmemmap.bytes == last.pt.vmemmap.bytes, "kernel mappings drifted");
 	/*
-	 * The count moves by up to ~20 pages either way, whatever the number of cycles; a page
-	 * leaked every other cycle would be 40.
+	 * The count moves by up to ~20 pages either way, whatever the number of cycles; over 80
+	 * cycles, a page leaked every other cycle would be 40.
 	 */
 	CHECK(free_last >= free_first - 32, "free + slab pages fell by %lld",
 	      free_first - free_last);
@@ -622,6 +622,7 @@ static bool cycles_without_drift(void)
 
 int main(void)
 {
+	const char *env_cycles = getenv("BOOTMEM_CYCLES");
 	static const struct hp_case cases[] = {
 		{ "find_boot_memory", find_boot_memory },
 		{ "default_refuses_boot_memory", default_refuses_boot_memory },
@@ -634,5 +635,7 @@ int main(void)
 		{ "cycles_without_drift", cycles_without_drift },
 	};
 
+	if (env_cycles && atoi(env_cycles) > WARMUP_CYCLES)
+		cycles = atoi(env_cycles);
 	return hp_run(cases, sizeof(cases) / sizeof(cases[0]));
 }
