@@ -202,24 +202,6 @@ static const char *valid_zones(unsigned long nr)
 	return buf;
 }
 
-/* Does a top-level "System RAM" line of /proc/iomem overlap [start, end)? */
-static bool system_ram_overlaps(uint64_t start, uint64_t end)
-{
-	char *buf = read_file("/proc/iomem"), *line, *save;
-	bool overlaps = false;
-
-	for (line = strtok_r(buf, "\n", &save); line && !overlaps;
-	     line = strtok_r(NULL, "\n", &save)) {
-		uint64_t s, e;
-
-		if (line[0] != ' ' && strstr(line, " : System RAM") &&
-		    sscanf(line, "%" SCNx64 "-%" SCNx64, &s, &e) == 2)
-			overlaps = s < end && e >= start;
-	}
-	free(buf);
-	return overlaps;
-}
-
 static int remove_range(uint64_t start, uint64_t size)
 {
 	char text[64];
@@ -258,22 +240,6 @@ static int kexec_load_page(void)
 	return 0;
 }
 
-/*
- * Does the kernel image ("Kernel code", "Kernel data" in /proc/iomem) overlap [start, end)? The
- * linear map of the 1 GiB around it is not one leaf: the image is mapped apart.
- */
-static bool kernel_image_overlaps(uint64_t start, uint64_t end)
-{
-	char *buf = read_file("/proc/iomem"), *line, *save;
-	bool overlaps = false;
-
-	for (line = strtok_r(buf, "\n", &save); line && !overlaps;
-	     line = strtok_r(NULL, "\n", &save)) {
-		uint64_t s, e;
-
-		if (strstr(line, " : Kernel ") && sscanf(line, " %" SCNx64 "-%" SCNx64, &s, &e) == 2)
-			overlaps = s < end && e >= start;
-	}
 	free(buf);
 	return overlaps;
 }
@@ -329,8 +295,9 @@ static bool find_boot_memory(void)
 		if (movable == (int)(EXTENT_SIZE / bs) &&
 		    nr_extents < (int)(sizeof(extents) / sizeof(extents[0])))
 			extents[nr_extents++] = a;
+		/* the kernel image is mapped apart: its gigabyte is not one leaf */
 		else if (movable && movable < present && !mixed_block &&
-			 !kernel_image_overlaps(a, a + EXTENT_SIZE))
+			 !iomem_overlaps(a, a + EXTENT_SIZE, "Kernel "))
 			mixed_block = first_movable;
 	}
 	note("%" PRIu64 "K pages, %" PRIu64 " MiB blocks, %s (linear map leaves %s the block size), "
@@ -514,7 +481,8 @@ static bool remove_rest_of_extent(void)
 	CHECK(accounts_take(&a), "reading %s", PTDUMP);
 	for (uint64_t blk = extent; blk < end; blk += bs)
 		CHECK(!block_state(blk / bs), "memory%" PRIu64 " is still there", blk / bs);
-	CHECK(!system_ram_overlaps(extent, end), "/proc/iomem still has System RAM in the extent");
+	CHECK(!iomem_overlaps(extent, end, "System RAM"),
+	      "/proc/iomem still has System RAM in the extent");
 	CHECK(removal_accounted(&b, &a, end - removed_until), "accounting");
 	note("remove of [0x%" PRIx64 "-0x%" PRIx64 ") in one request: ok", removed_until, end);
 	removed_until = end;

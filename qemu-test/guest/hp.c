@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -208,6 +209,24 @@ bool iomem_has(uint64_t start, uint64_t end, const char *name)
 			(strstr(buf, want) && strstr(buf, want)[-1] == '\n'));
 	free(buf);
 	return found;
+}
+
+bool iomem_overlaps(uint64_t start, uint64_t end, const char *name)
+{
+	char *buf = read_file("/proc/iomem"), *line, *save, *colon;
+	bool overlaps = false;
+
+	for (line = strtok_r(buf, "\n", &save); line && !overlaps;
+	     line = strtok_r(NULL, "\n", &save)) {
+		uint64_t s, e;
+
+		colon = strstr(line, " : ");
+		if (colon && !strncmp(colon + 3, name, strlen(name)) &&
+		    sscanf(line, " %" SCNx64 "-%" SCNx64, &s, &e) == 2)
+			overlaps = s < end && e >= start;
+	}
+	free(buf);
+	return overlaps;
 }
 
 static int cmp_block_names(const void *a, const void *b)

@@ -48,6 +48,8 @@ bool wait_blocks(uint64_t start, uint64_t end, bool present, int timeout_ms);
 int dmesg_count(const char *needle);
 /* Does /proc/iomem have a top-level line "start-end : @name"? */
 bool iomem_has(uint64_t start, uint64_t end, const char *name);
+/* Does a line of /proc/iomem (at any depth) whose name starts with @name overlap [start, end)? */
+bool iomem_overlaps(uint64_t start, uint64_t end, const char *name);
 
 /* What a test compares before and after: MemTotal, block states, /proc/iomem. */
 struct mem_snapshot {
