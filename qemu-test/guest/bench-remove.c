@@ -34,17 +34,6 @@ static double now(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static int set_range_state(uint64_t start, uint64_t end, const char *state)
-{
-	for (uint64_t a = start; a < end; a += bs) {
-		int err = set_block_state(a / bs, state);
-
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 static bool tracing_start(void)
 {
 	if (access(TRACING "/trace", W_OK) && mount("tracefs", TRACING, "tracefs", 0, NULL))
@@ -103,9 +92,9 @@ static bool bench_dimm(void)
 		      "host: %s", reply);
 		CHECK(sscanf(reply, "ok addr=%" SCNx64, &addr) == 1, "reply '%s'", reply);
 		CHECK(wait_blocks(addr, addr + GiB, true, 20000), "DIMM blocks did not appear");
-		CHECK(!set_range_state(addr, addr + GiB, "online_movable"), "online_movable");
+		CHECK(!set_range_state(addr, addr + GiB, bs, "online_movable"), "online_movable");
 		t0 = now();
-		CHECK(!set_range_state(addr, addr + GiB, "offline"), "offline");
+		CHECK(!set_range_state(addr, addr + GiB, bs, "offline"), "offline");
 		t1 = now();
 		CHECK(host_request(reply, sizeof(reply), "dimm-del %s", id), "host: %s", reply);
 		CHECK(wait_blocks(addr, addr + GiB, false, 20000), "DIMM blocks did not go");
@@ -114,14 +103,6 @@ static bool bench_dimm(void)
 		     (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t2 - t0) * 1e3);
 	}
 	return true;
-}
-
-static int remove_range(uint64_t start, uint64_t size)
-{
-	char text[64];
-
-	snprintf(text, sizeof(text), "0x%" PRIx64 ",0x%" PRIx64, start, size);
-	return write_file(MEMORY_SYSFS "/remove", text);
 }
 
 /*
@@ -146,11 +127,11 @@ static uint64_t offline_movable_extent(uint64_t size, double *offline_ms)
 		if (!all)
 			continue;
 		t0 = now();
-		if (!set_range_state(a, a + size, "offline")) {
+		if (!set_range_state(a, a + size, bs, "offline")) {
 			*offline_ms = (now() - t0) * 1e3;
 			return a;
 		}
-		set_range_state(a, a + size, "online_movable");
+		set_range_state(a, a + size, bs, "online_movable");
 	}
 	return 0;
 }
@@ -184,7 +165,7 @@ static bool bench_bootmem(void)
 		snprintf(text, sizeof(text), "0x%" PRIx64, a);
 		CHECK(!write_file(MEMORY_SYSFS "/probe", text), "probe %s", text);
 	}
-	CHECK(!set_range_state(start, start + GiB, "online_movable"), "online_movable");
+	CHECK(!set_range_state(start, start + GiB, bs, "online_movable"), "online_movable");
 	return true;
 }
 
@@ -211,9 +192,9 @@ static bool bench_pass1(void)
 				snprintf(text, sizeof(text), "0x%" PRIx64, a);
 				CHECK(!write_file(MEMORY_SYSFS "/probe", text), "probe %s", text);
 			}
-			CHECK(!set_range_state(start, start + size, "online_movable"), "online");
+			CHECK(!set_range_state(start, start + size, bs, "online_movable"), "online");
 			t0 = now();
-			CHECK(!set_range_state(start, start + size, "offline"), "offline");
+			CHECK(!set_range_state(start, start + size, bs, "offline"), "offline");
 			t1 = now();
 			traced_us("__remove_memory");
 			CHECK(!remove_range(start, size), "remove");

@@ -202,26 +202,6 @@ static const char *valid_zones(unsigned long nr)
 	return buf;
 }
 
-static int remove_range(uint64_t start, uint64_t size)
-{
-	char text[64];
-
-	snprintf(text, sizeof(text), "0x%" PRIx64 ",0x%" PRIx64, start, size);
-	return write_file(MEMORY_SYSFS "/remove", text);
-}
-
-static int set_extent_state(uint64_t start, uint64_t end, const char *state)
-{
-	int err;
-
-	for (uint64_t a = start; a < end; a += bs) {
-		err = set_block_state(a / bs, state);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
 /* kexec_load(2) of one page; 0 or -errno. An image that loads is unloaded again. */
 static int kexec_load_page(void)
 {
@@ -238,10 +218,6 @@ static int kexec_load_page(void)
 		return -errno;
 	syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL);
 	return 0;
-}
-
-	free(buf);
-	return overlaps;
 }
 
 /*
@@ -407,7 +383,7 @@ static bool offline_an_extent(void)
 	}
 	for (int i = 0; i < nr_extents; i++) {
 		uint64_t a = extents[i];
-		int err = set_extent_state(a, a + EXTENT_SIZE, "offline");
+		int err = set_range_state(a, a + EXTENT_SIZE, bs, "offline");
 
 		if (!err) {
 			extent = removed_until = a;
@@ -417,7 +393,7 @@ static bool offline_an_extent(void)
 		note("extent 0x%" PRIx64 " does not go offline (%s); trying the next", a,
 		     strerror(-err));
 		note_memblock_reserved(a, a + EXTENT_SIZE);
-		set_extent_state(a, a + EXTENT_SIZE, "online_movable");
+		set_range_state(a, a + EXTENT_SIZE, bs, "online_movable");
 	}
 	CHECK(false, "no movable extent went offline");
 }
@@ -538,7 +514,7 @@ static bool cycle_once(void)
 		CHECK(!write_file(MEMORY_SYSFS "/probe", text), "probe %s", text);
 		CHECK(!set_block_state(a / bs, "online_movable"), "online_movable %s", text);
 	}
-	CHECK(!set_extent_state(extent, extent + EXTENT_SIZE, "offline"), "offline");
+	CHECK(!set_range_state(extent, extent + EXTENT_SIZE, bs, "offline"), "offline");
 	CHECK(!remove_range(extent, EXTENT_SIZE), "remove");
 	return true;
 }

@@ -162,6 +162,25 @@ int set_block_state(unsigned long nr, const char *state)
 	return write_file(path, state);
 }
 
+int set_range_state(uint64_t start, uint64_t end, uint64_t block_size, const char *state)
+{
+	for (uint64_t a = start; a < end; a += block_size) {
+		int err = set_block_state(a / block_size, state);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int remove_range(uint64_t start, uint64_t size)
+{
+	char text[64];
+
+	snprintf(text, sizeof(text), "0x%" PRIx64 ",0x%" PRIx64, start, size);
+	return write_file(MEMORY_SYSFS "/remove", text);
+}
+
 bool wait_blocks(uint64_t start, uint64_t end, bool present, int timeout_ms)
 {
 	uint64_t bs = memory_block_size();

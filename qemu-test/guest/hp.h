@@ -42,6 +42,10 @@ uint64_t memory_block_size(void);
 /* "online"/"offline"/... of memory block @nr, or NULL if the block does not exist. */
 const char *block_state(unsigned long nr);
 int set_block_state(unsigned long nr, const char *state); /* 0 or -errno */
+/* Sets every block of [start, end) (blocks of @block_size) to @state; stops at the first error. */
+int set_range_state(uint64_t start, uint64_t end, uint64_t block_size, const char *state);
+/* Writes "start,size" to the remove file; 0 or -errno. */
+int remove_range(uint64_t start, uint64_t size);
 /* Wait up to @timeout_ms for every block in [start, end) to exist (present) or to be gone. */
 bool wait_blocks(uint64_t start, uint64_t end, bool present, int timeout_ms);
 /* How many lines of the kernel log contain @needle. */
