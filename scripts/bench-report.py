@@ -2,10 +2,13 @@
 """Summarise make bench: patched vs baseline removal times and the cost of pass 1.
 
 usage: bench-report.py OUTDIR BASELINE_RUNDIR PATCHED_RUNDIR
+       bench-report.py --memmap OUTDIR RUNDIR...   (runs named {baseline,patched}-PAGE)
 Reads the "bench ..." notes of each run's result.json, prints tables, writes OUTDIR/results.csv
 and OUTDIR/pass1.svg, and exits 1 if a target is missed: pass 1 under 1% of the removal time
 (offline + remove) at every size, and flat (largest/smallest median within 2x) from 128 MiB
-to 2 GiB.
+to 2 GiB. With --memmap: the 1000-range map/unmap loop of device memory, patched vs baseline,
+and the UNUSED_VMEMMAP regions per partly used vmemmap page (OUTDIR/memmap.csv); it exits 1
+if the patched loop takes more than 1.5 times the baseline's on the same layout.
 """
 import json
 import os
@@ -13,8 +16,8 @@ import statistics
 import sys
 
 
-def samples(rundir):
-    """[(what, {key: value})] from the guest's notes."""
+def samples(rundir, strings=()):
+    """[(what, {key: value})] from the guest's notes; values are numbers but for @strings."""
     out = []
     with open(os.path.join(rundir, "result.json")) as f:
         for test in json.load(f)["tests"]:
@@ -23,7 +26,7 @@ def samples(rundir):
                     words = note.split()
                     if len(words) < 2 or words[0] != "bench":
                         continue
-                    out.append((words[1], {k: float(v) for k, v in
+                    out.append((words[1], {k: v if k in strings else float(v) for k, v in
                                            (w.split("=", 1) for w in words[2:])}))
     return out
 
@@ -138,5 +141,48 @@ def main():
     return 1 if missed else 0
 
 
+def memmap_report(outdir, rundirs):
+    rows = {}
+    for rundir in rundirs:
+        kernel, page = os.path.basename(rundir.rstrip("/")).rsplit("-", 1)
+        for what, r in samples(rundir, strings=("layout",)):
+            if what == "memmap":
+                rows[(page, r["layout"], kernel)] = r
+    missed = []
+    print("\n1000 ranges of 2 MiB of device private memory: map all, unmap every second, "
+          "unmap the rest")
+    print(f"{'page':>4} {'layout':>8} {'kernel':>8} {'map ms':>8} {'unmap ms':>9} "
+          f"{'vs base':>7} {'marks/partial page (mapped; half unmapped)':>44}")
+    with open(os.path.join(outdir, "memmap.csv"), "w") as csv:
+        csv.write("page,layout,kernel,map_ms,unmap_ms,marks_mapped,partial_mapped,"
+                  "marks_half,partial_half\n")
+        for (page, layout, kernel), r in sorted(rows.items()):
+            unmap = r["unmap_odd_ms"] + r["unmap_even_ms"]
+            base = rows.get((page, layout, "baseline"))
+            ratio = ""
+            if base and kernel == "patched":
+                total, base_total = r["map_ms"] + unmap, \
+                    base["map_ms"] + base["unmap_odd_ms"] + base["unmap_even_ms"]
+                ratio = f"{total / base_total:.2f}"
+                if total > 1.5 * base_total:
+                    missed.append(f"{page} {layout}: patched loop {total:.0f} ms, baseline "
+                                  f"{base_total:.0f} ms")
+            per_page = "; ".join(
+                f"{int(r['marks_' + s])}/{int(r['partial_' + s])}"
+                + (f" = {r['marks_' + s] / r['partial_' + s]:.2f}" if r["partial_" + s] else "")
+                for s in ("mapped", "half"))
+            print(f"{page:>4} {layout:>8} {kernel:>8} {r['map_ms']:8.1f} {unmap:9.1f} "
+                  f"{ratio:>7} {per_page:>44}")
+            csv.write(f"{page},{layout},{kernel},{r['map_ms']},{unmap},{int(r['marks_mapped'])},"
+                      f"{int(r['partial_mapped'])},{int(r['marks_half'])},"
+                      f"{int(r['partial_half'])}\n")
+    print(f"\nwrote {outdir}/memmap.csv")
+    for m in missed:
+        print(f"TARGET MISSED: {m}")
+    return 1 if missed else 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "--memmap":
+        sys.exit(memmap_report(sys.argv[2], sys.argv[3:]))
     sys.exit(main())

@@ -31,9 +31,15 @@ build_kselftests() {
 }
 with_checkout series run_logged "$LOGS/guest-kselftest.log" build_kselftests ||
 	die "the memory-hotplug kselftests failed to build: see $LOGS/guest-kselftest.log"
-
-cpio_gen=$BUILD/gen_init_cpio
-[ -x "$cpio_gen" ] || gcc -O2 -o "$cpio_gen" "$TREE/usr/gen_init_cpio.c"
+# hmm-tests (with lib/test_hmm, a module of each kernel) on its own, not the mm kselftests
+# as a whole: dozens of programs the scenarios do not run.
+build_hmm_tests() {
+	${CROSS}gcc -static -O2 -Wall -I"$TREE" -I"$TREE/tools/testing/selftests" \
+		-I"$TREE/tools/include/uapi" -o "$guest/tests/hmm-tests" \
+		"$TREE/tools/testing/selftests/mm/hmm-tests.c" -lpthread
+}
+with_checkout series run_logged "$LOGS/guest-hmm-tests.log" build_hmm_tests ||
+	die "hmm-tests failed to build: see $LOGS/guest-hmm-tests.log"
 
 list=$guest/initramfs.list
 {
@@ -61,6 +67,5 @@ list=$guest/initramfs.list
 		echo "file /kselftest${f#.} $kselftest/${f#./} $(stat -c %a "$kselftest/$f") 0 0"
 	done
 } > "$list"
-"$cpio_gen" "$list" | gzip -1 > "$guest/initramfs.cpio.gz.tmp"
-mv "$guest/initramfs.cpio.gz.tmp" "$guest/initramfs.cpio.gz"
+pack_cpio "$list" "$guest/initramfs.cpio.gz" || die "cannot pack the guest initramfs"
 say "guest initramfs: $(du -h "$guest/initramfs.cpio.gz" | cut -f1) ($(ls "$guest/tests" | wc -l) test programs)"

@@ -19,7 +19,7 @@ cfg=$TOP/qemu-test/configs
 case "$name" in
 x86_64)
 	arch=x86_64 cross= target=bzImage rev=series kernel=x86_64
-	fragments="$cfg/x86_64.config"
+	fragments="$cfg/x86_64.config" series_fragment=$cfg/x86_64.config
 	;;
 baseline-*|patched-*)
 	arch=arm64 cross=$CROSS target=Image
@@ -33,6 +33,7 @@ baseline-*|patched-*)
 	esac
 	if [ "$kernel" = patched ]; then
 		rev=series fragments="$fragments $cfg/patched.config"
+		series_fragment=$cfg/patched.config
 	else
 		rev=base
 	fi
@@ -42,21 +43,22 @@ esac
 src=$TREE
 out=${OUT:-$BUILD/out/$name}
 mkdir -p "$out"
-# Is config symbol $1 defined, at $rev, in a Kconfig file an arm64 build reads? (Kconfig files
+# Is config symbol $1 defined, at $rev, in a Kconfig file this build reads? (Kconfig files
 # only: a grep of every blob of a revision takes minutes on two cores.)
-defined_for_arm64() {
+defined_at_rev() {
 	git -C "$src" grep -q -E "^[[:space:]]*(menu)?config $1\$" "$rev" -- \
 		'*Kconfig*' ':(exclude)arch/*' && return 0
-	git -C "$src" grep -q -E "^[[:space:]]*(menu)?config $1\$" "$rev" -- 'arch/arm64/*Kconfig*'
+	git -C "$src" grep -q -E "^[[:space:]]*(menu)?config $1\$" "$rev" -- \
+		"arch/${arch%_64}/*Kconfig*"
 }
 rev=${REV:-$rev}
-if [ -n "${REV:-}" ] && [ "$kernel" = patched ]; then
+if [ -n "${REV:-}" ] && [ "$kernel" != baseline ]; then
 	# A patch in the middle of the series: ask only for the options the series has added so far.
 	while read -r line; do
 		sym=$(echo "$line" | sed -n 's/^CONFIG_\([A-Za-z0-9_]*\)=.*/\1/p')
-		[ -n "$sym" ] && defined_for_arm64 "$sym" && echo "$line"
-	done < "$cfg/patched.config" > "$out/patched-at-rev.config"
-	fragments=$(echo "$fragments" | sed "s|$cfg/patched.config|$out/patched-at-rev.config|")
+		[ -n "$sym" ] && defined_at_rev "$sym" && echo "$line"
+	done < "$series_fragment" > "$out/series-at-rev.config"
+	fragments=$(echo "$fragments" | sed "s|$series_fragment|$out/series-at-rev.config|")
 fi
 fragments="$fragments ${EXTRA_CONFIG:-}"
 git -C "$src" rev-parse -q --verify "$rev^{commit}" >/dev/null ||
@@ -99,8 +101,37 @@ run_logged "$log" kmake -j"$(nproc)" ${MAKEFLAGS_EXTRA:-} ${TARGETS:-$target} ||
 	die "kernel $name failed to build: see $log"
 if [ -n "${TARGETS:-}" ]; then
 	say "kernel $name at $rev: $(echo $TARGETS | wc -w) objects built in $(elapsed "$start")s"
-else
-	say "kernel $name: $(du -h "$out/arch/$arch/boot/$target" | cut -f1) $target in $(elapsed "$start")s"
+	return 0
 fi
+say "kernel $name: $(du -h "$out/arch/$arch/boot/$target" | cut -f1) $target in $(elapsed "$start")s"
+[ "$arch" = arm64 ] && build_modules
+return 0
+}
+
+# The test modules, packed as an initramfs that qemu.py appends to the guest's: the tree's
+# (lib/test_hmm, and the series' KUnit test), and out of tree the harness's (qemu-test/kmod)
+# and, for the baseline, the series' KUnit test from the series' file.
+kunit_test=mm/memmap_subsection_kunit.c
+build_modules() {
+	run_logged "$LOGS/modules-$name.log" kmake -j"$(nproc)" modules ||
+		die "modules of kernel $name failed to build: see $LOGS/modules-$name.log"
+	ext=$out/extmod
+	rm -rf "$ext"
+	mkdir -p "$ext"
+	cp "$TOP"/qemu-test/kmod/*.c "$ext/"
+	[ "$kernel" = baseline ] && git -C "$src" show "series:$kunit_test" > "$ext/${kunit_test##*/}"
+	echo "obj-m := $(cd "$ext" && ls *.c | sed 's/\.c$/.o/' | tr '\n' ' ')" > "$ext/Kbuild"
+	run_logged "$LOGS/modules-ext-$name.log" kmake M="$ext" modules ||
+		die "out-of-tree test modules failed to build for $name: see $LOGS/modules-ext-$name.log"
+	list=$out/modules.list
+	{
+		echo "dir /lib 0755 0 0"
+		echo "dir /lib/modules 0755 0 0"
+		find "$out" -name '*.ko' | while read -r ko; do
+			echo "file /lib/modules/${ko##*/} $ko 0644 0 0"
+		done
+	} > "$list"
+	pack_cpio "$list" "$out/modules.cpio.gz" || die "cannot pack the modules of $name"
+	say "kernel $name: modules $(find "$out" -name "*.ko" -printf "%f ")"
 }
 with_checkout "$rev" build

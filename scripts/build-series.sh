@@ -19,15 +19,24 @@ arm64_objs=$(objects arm64 | tr '\n' ' ')
 x86_objs=$(objects x86 | tr '\n' ' ')
 say "objects checked at each patch: $arm64_objs(arm64), $x86_objs(x86_64)"
 
+# existing_at REV OBJ...: the objects whose C file exists at REV (a patch may add one).
+existing_at() {
+	_rev=$1; shift
+	for _o in "$@"; do
+		git -C "$TREE" cat-file -e "$_rev:${_o%.o}.c" 2>/dev/null && printf '%s ' "$_o"
+	done
+}
+
 n=0 total=$(echo "$commits" | wc -l)
 for c in $commits; do
 	n=$((n + 1))
 	subject=$(git -C "$TREE" log -1 --format=%s "$c")
 	say "patch $n/$total: $subject"
-	REV=$c OUT=$BUILD/out/step-arm64 TARGETS=$arm64_objs \
+	REV=$c OUT=$BUILD/out/step-arm64 TARGETS=$(existing_at "$c" $arm64_objs) \
 		sh "$TOP/scripts/build-kernel.sh" patched-4k ||
 		die "patch $n/$total ($subject) does not build for arm64"
-	REV=$c OUT=$BUILD/out/step-x86_64 TARGETS=$x86_objs sh "$TOP/scripts/build-kernel.sh" x86_64 ||
+	REV=$c OUT=$BUILD/out/step-x86_64 TARGETS=$(existing_at "$c" $x86_objs) \
+		sh "$TOP/scripts/build-kernel.sh" x86_64 ||
 		die "patch $n/$total ($subject) does not build for x86_64"
 done
 

@@ -50,3 +50,10 @@ with_checkout() {
 	trap - EXIT INT TERM
 	return "$_rc"
 }
+
+# pack_cpio LIST OUT: the gen_init_cpio file list LIST as a gzipped initramfs OUT.
+pack_cpio() {
+	_gen=$BUILD/gen_init_cpio
+	[ -x "$_gen" ] || gcc -O2 -o "$_gen" "$TREE/usr/gen_init_cpio.c" || return 1
+	"$_gen" "$1" | gzip -1 > "$2.tmp" && mv "$2.tmp" "$2"
+}

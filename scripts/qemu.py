@@ -313,8 +313,17 @@ def main():
     rundir = args.rundir or os.path.join(BUILD, "runs", label, "shell" if args.shell else scen)
     shutil.rmtree(rundir, ignore_errors=True)
     os.makedirs(rundir)
+    # The kernel's test modules come as a second archive, appended to the shared initramfs.
+    modules = os.path.join(os.path.dirname(kernel), "..", "..", "..", "modules.cpio.gz")
+    initrd = args.initrd
+    if os.path.exists(modules):
+        initrd = os.path.join(rundir, "initrd.cpio.gz")
+        with open(initrd, "wb") as out:
+            for part in (args.initrd, modules):
+                with open(part, "rb") as f:
+                    shutil.copyfileobj(f, out)
     sockdir = tempfile.mkdtemp(prefix="hp-qemu-")
-    cmd = qemu_command(conf, kernel, args.initrd, sockdir, args.shell)
+    cmd = qemu_command(conf, kernel, initrd, sockdir, args.shell)
     with open(os.path.join(rundir, "command"), "w") as f:
         f.write(" ".join(cmd) + "\n")
 

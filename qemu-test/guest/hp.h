@@ -79,6 +79,9 @@ bool host_request(char *reply, size_t len, const char *fmt, ...) __attribute__((
 bool inject_remove_failure(int err);
 void clear_remove_failure(void);
 
+/* Loads /lib/modules/@name.ko (its init runs, e.g. a KUnit suite); 0 or -errno. */
+int load_module(const char *name);
+
 /* Fills @buf with a pattern derived from @seed and checks it; returns bad 64-bit words. */
 void pattern_fill(uint64_t *buf, size_t bytes, uint64_t seed);
 size_t pattern_check(const uint64_t *buf, size_t bytes, uint64_t seed);

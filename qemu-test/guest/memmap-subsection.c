@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The series' KUnit test of the memory map of ZONE_DEVICE sub-sections (memmap_subsection),
+ * loaded as a module, and what it leaves behind: nr_memmap_pages in /proc/vmstat must be back
+ * to its value before the test, and no memblock region may keep the UNUSED_VMEMMAP mark.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hp.h"
+
+#define SUITE "memmap_subsection"
+#define MEMBLOCK_RESERVED "/sys/kernel/debug/memblock/reserved"
+
+static long long memmap_pages_before;
+static int marks_before;
+
+/* Regions of memblock.reserved marked UNUSED_VMEMMAP (none on a kernel without the flag). */
+static int unused_vmemmap_marks(void)
+{
+	char *text = read_file(MEMBLOCK_RESERVED), *p;
+	int n = 0;
+
+	for (p = text; p && (p = strstr(p, "UNUSED_VMEMMAP")); p++)
+		n++;
+	free(text);
+	return n;
+}
+
+static bool kunit_suite_passes(void)
+{
+	char *results, *line, *save;
+	int err, cases = 0, failed = 0;
+
+	memmap_pages_before = vmstat_value("nr_memmap_pages");
+	marks_before = unused_vmemmap_marks();
+	CHECK(memmap_pages_before >= 0, "no nr_memmap_pages in /proc/vmstat");
+	err = load_module("memmap_subsection_kunit");
+	CHECK(!err, "loading memmap_subsection_kunit.ko: %s", strerror(-err));
+	results = read_file("/sys/kernel/debug/kunit/" SUITE "/results");
+	CHECK(results, "no KUnit results for " SUITE " (CONFIG_KUNIT_DEBUGFS?)");
+	/* The suite's own KTAP: its cases' results and what they logged. */
+	for (line = strtok_r(results, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *text = line + strspn(line, " \t");
+		int not_ok = !strncmp(text, "not ok ", 7);
+
+		if (strstr(text, "# Subtest") || !strncmp(text, "KTAP", 4) || text[0] == '1')
+			continue;
+		note("kunit: %s", text);
+		if ((not_ok || !strncmp(text, "ok ", 3)) && line != text) {
+			cases++;
+			failed += not_ok || strstr(text, "# SKIP");
+		}
+	}
+	free(results);
+	CHECK(cases == 3, "the suite reported %d cases, not 3", cases);
+	CHECK(!failed, "%d of the suite's cases failed or were skipped", failed);
+	return true;
+}
+
+static bool memmap_pages_back(void)
+{
+	long long after = vmstat_value("nr_memmap_pages");
+
+	note("nr_memmap_pages: %lld before the test, %lld after", memmap_pages_before, after);
+	CHECK(after == memmap_pages_before, "the test's memory map was not all freed");
+	return true;
+}
+
+static bool no_unused_vmemmap_marks_left(void)
+{
+	int after = unused_vmemmap_marks();
+
+	note("UNUSED_VMEMMAP regions in %s: %d before, %d after", MEMBLOCK_RESERVED,
+	     marks_before, after);
+	CHECK(after == marks_before, "marks of the test's ranges are left in memblock");
+	return true;
+}
+
+int main(void)
+{
+	static const struct hp_case cases[] = {
+		{ "kunit_suite_passes", kunit_suite_passes },
+		{ "memmap_pages_back", memmap_pages_back },
+		{ "no_unused_vmemmap_marks_left", no_unused_vmemmap_marks_left },
+	};
+
+	return hp_run(cases, 3);
+}
