@@ -3,30 +3,41 @@
 # pages, kernels with the function tracer), and the 1000-range map/unmap loop of device memory
 # (4K, 16K, 64K; the kernels of make check). See Documentation/results.md for what is measured.
 # Writes build/bench/results.csv, pass1.svg, memmap.csv and prints tables.
+#   BENCH="removal memmap" (default): the parts to run
 set -eu
 . "$(dirname "$0")/lib.sh"
 out=$BUILD/bench
 mkdir -p "$out"
+BENCH=${BENCH:-removal memmap}
+part() { case " $BENCH " in *" $1 "*) return 0 ;; esac; return 1; }
 sh "$TOP/scripts/apply-series.sh"
+removal_kernels="baseline-4k-bench patched-4k-bench"
 memmap_kernels="baseline-4k patched-4k baseline-16k patched-16k baseline-64k patched-64k"
-for k in baseline-4k-bench patched-4k-bench $memmap_kernels; do
+part removal || removal_kernels=
+part memmap || memmap_kernels=
+for k in $removal_kernels $memmap_kernels; do
 	sh "$TOP/scripts/build-kernel.sh" "$k"
 done
 sh "$TOP/scripts/build-guest.sh"
-for k in baseline-4k-bench patched-4k-bench; do
+for k in $removal_kernels; do
 	say "bench on $k (under a minute)"
 	python3 "$TOP/scripts/qemu.py" --quiet --kernel "$k" --rundir "$out/$k" \
 		--scenario "$TOP/qemu-test/scenarios/bench.conf" ||
 		die "the bench run on $k failed: read $out/$k/serial.log"
 done
 rc=0
-python3 "$TOP/scripts/bench-report.py" "$out" "$out/baseline-4k-bench" "$out/patched-4k-bench" ||
-	rc=$?
+if part removal; then
+	python3 "$TOP/scripts/bench-report.py" "$out" "$out/baseline-4k-bench" \
+		"$out/patched-4k-bench" || rc=$?
+fi
 for k in $memmap_kernels; do
 	say "device memory loop on $k (a few minutes)"
 	python3 "$TOP/scripts/qemu.py" --quiet --kernel "$k" --rundir "$out/memmap/$k" \
 		--scenario "$TOP/qemu-test/scenarios/memmap-bench.conf" ||
 		die "the device memory bench on $k failed: read $out/memmap/$k/serial.log"
 done
-python3 "$TOP/scripts/bench-report.py" --memmap "$out" $(for k in $memmap_kernels; do
-	echo "$out/memmap/$k"; done) && exit "$rc"
+if part memmap; then
+	python3 "$TOP/scripts/bench-report.py" --memmap "$out" $(for k in $memmap_kernels; do
+		echo "$out/memmap/$k"; done) || rc=$?
+fi
+exit "$rc"

@@ -61,6 +61,21 @@ static void release_all(void)
 	nr_ranges = 0;
 }
 
+/*
+ * The highest free, section-aligned physical range below MAX_PHYSMEM_BITS, not
+ * request_free_mem_region(): with 64K pages the baseline's goes past that limit.
+ */
+static struct resource *request_below_physmem_end(u64 size)
+{
+	u64 section = 1ULL << PA_SECTION_SHIFT;
+	u64 addr = ALIGN_DOWN((1ULL << MAX_PHYSMEM_BITS) - size, section);
+	struct resource *res = NULL;
+
+	for (; addr >= section && !res; addr -= section)
+		res = request_mem_region(addr, size, "memmap-bench");
+	return res;
+}
+
 static int map_ranges(unsigned long nr, unsigned long stride)
 {
 	unsigned long i;
@@ -70,14 +85,11 @@ static int map_ranges(unsigned long nr, unsigned long stride)
 	pgmaps = kvcalloc(nr, sizeof(*pgmaps), GFP_KERNEL);
 	if (!pgmaps)
 		return -ENOMEM;
-	region = request_free_mem_region(&iomem_resource, nr * stride, "memmap-bench");
-	if (IS_ERR(region)) {
-		int err = PTR_ERR(region);
-
-		region = NULL;
+	region = request_below_physmem_end(nr * stride);
+	if (!region) {
 		kvfree(pgmaps);
 		pgmaps = NULL;
-		return err;
+		return -EBUSY;
 	}
 	nr_ranges = nr;
 	for (i = 0; i < nr; i++) {
