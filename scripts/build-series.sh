@@ -43,7 +43,8 @@ done
 # sparse on the same objects, before and after the series; only new warnings count.
 for rev in base series; do
 	rm -f $(for o in $arm64_objs; do echo "$BUILD/out/step-arm64/$o"; done)
-	REV=$rev OUT=$BUILD/out/step-arm64 TARGETS=$arm64_objs MAKEFLAGS_EXTRA="C=1" \
+	REV=$rev OUT=$BUILD/out/step-arm64 TARGETS=$(existing_at "$rev" $arm64_objs) \
+		MAKEFLAGS_EXTRA="C=1" \
 		sh "$TOP/scripts/build-kernel.sh" patched-4k >/dev/null
 	grep -E ': (warning|error):' "$LOGS/build-patched-4k-objects.log" |
 		sed -e 's/:[0-9]*:[0-9]*:/:/' -e "s|$BUILD/||g" | sort -u > "$LOGS/sparse-$rev.txt" || true
