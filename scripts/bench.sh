@@ -19,11 +19,15 @@ for k in $removal_kernels $memmap_kernels; do
 	sh "$TOP/scripts/build-kernel.sh" "$k"
 done
 sh "$TOP/scripts/build-guest.sh"
+# bench_run KERNEL SCENARIO RUNDIR
+bench_run() {
+	python3 "$TOP/scripts/qemu.py" --quiet --kernel "$1" --rundir "$3" \
+		--scenario "$TOP/qemu-test/scenarios/$2.conf" ||
+		die "the $2 run on $1 failed: read $3/serial.log"
+}
 for k in $removal_kernels; do
 	say "bench on $k (under a minute)"
-	python3 "$TOP/scripts/qemu.py" --quiet --kernel "$k" --rundir "$out/$k" \
-		--scenario "$TOP/qemu-test/scenarios/bench.conf" ||
-		die "the bench run on $k failed: read $out/$k/serial.log"
+	bench_run "$k" bench "$out/$k"
 done
 rc=0
 if part removal; then
@@ -31,10 +35,8 @@ if part removal; then
 		"$out/patched-4k-bench" || rc=$?
 fi
 for k in $memmap_kernels; do
-	say "device memory loop on $k (a few minutes)"
-	python3 "$TOP/scripts/qemu.py" --quiet --kernel "$k" --rundir "$out/memmap/$k" \
-		--scenario "$TOP/qemu-test/scenarios/memmap-bench.conf" ||
-		die "the device memory bench on $k failed: read $out/memmap/$k/serial.log"
+	say "device memory loop on $k (about 2 minutes)"
+	bench_run "$k" memmap-bench "$out/memmap/$k"
 done
 if part memmap; then
 	python3 "$TOP/scripts/bench-report.py" --memmap "$out" $(for k in $memmap_kernels; do

@@ -458,3 +458,14 @@ int load_module(const char *name)
 	close(fd);
 	return ret;
 }
+
+int unused_vmemmap_marks(void)
+{
+	char *text = read_file("/sys/kernel/debug/memblock/reserved"), *p;
+	int n = 0;
+
+	for (p = text; p && (p = strstr(p, "UNUSED_VMEMMAP")); p++)
+		n++;
+	free(text);
+	return n;
+}

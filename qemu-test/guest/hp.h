@@ -79,6 +79,8 @@ bool host_request(char *reply, size_t len, const char *fmt, ...) __attribute__((
 bool inject_remove_failure(int err);
 void clear_remove_failure(void);
 
+/* Regions of memblock.reserved marked UNUSED_VMEMMAP (0 on a kernel without the flag). */
+int unused_vmemmap_marks(void);
 /* Loads /lib/modules/@name.ko (its init runs, e.g. a KUnit suite); 0 or -errno. */
 int load_module(const char *name);
 

@@ -24,22 +24,6 @@
 
 static long page_size;
 
-static int count_in(const char *path, const char *needle)
-{
-	char *text = read_file(path), *p;
-	int n = 0;
-
-	for (p = text; p && (p = strstr(p, needle)); p++)
-		n++;
-	free(text);
-	return n;
-}
-
-static int marks(void)
-{
-	return count_in("/sys/kernel/debug/memblock/reserved", "UNUSED_VMEMMAP");
-}
-
 static double timed_write(const char *cmd, int *err)
 {
 	struct timespec a, b;
@@ -89,17 +73,17 @@ static bool run_layout(const char *layout, uint64_t stride)
 	CHECK(!err, "%s: %s", cmd, strerror(-err));
 	for (i = 0; i < NR_RANGES; i++)
 		mapped[i] = true;
-	marks_mapped = marks();
+	marks_mapped = unused_vmemmap_marks();
 	partial_mapped = partial_pages(stride, mapped);
 	odd_ms = timed_write("unmap 1 2", &err);
 	CHECK(!err, "unmap 1 2: %s", strerror(-err));
 	for (i = 1; i < NR_RANGES; i += 2)
 		mapped[i] = false;
-	marks_half = marks();
+	marks_half = unused_vmemmap_marks();
 	partial_half = partial_pages(stride, mapped);
 	even_ms = timed_write("unmap 0 2", &err);
 	CHECK(!err, "unmap 0 2: %s", strerror(-err));
-	marks_end = marks();
+	marks_end = unused_vmemmap_marks();
 	note("bench memmap layout=%s page_kib=%ld map_ms=%.1f unmap_odd_ms=%.1f unmap_even_ms=%.1f "
 	     "marks_mapped=%d partial_mapped=%ld marks_half=%d partial_half=%ld marks_end=%d",
 	     layout, page_size / 1024, map_ms, odd_ms, even_ms, marks_mapped, partial_mapped,

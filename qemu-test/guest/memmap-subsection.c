@@ -12,22 +12,9 @@
 #include "hp.h"
 
 #define SUITE "memmap_subsection"
-#define MEMBLOCK_RESERVED "/sys/kernel/debug/memblock/reserved"
 
 static long long memmap_pages_before;
 static int marks_before;
-
-/* Regions of memblock.reserved marked UNUSED_VMEMMAP (none on a kernel without the flag). */
-static int unused_vmemmap_marks(void)
-{
-	char *text = read_file(MEMBLOCK_RESERVED), *p;
-	int n = 0;
-
-	for (p = text; p && (p = strstr(p, "UNUSED_VMEMMAP")); p++)
-		n++;
-	free(text);
-	return n;
-}
 
 static bool kunit_suite_passes(void)
 {
@@ -73,7 +60,7 @@ static bool no_unused_vmemmap_marks_left(void)
 {
 	int after = unused_vmemmap_marks();
 
-	note("UNUSED_VMEMMAP regions in %s: %d before, %d after", MEMBLOCK_RESERVED,
+	note("UNUSED_VMEMMAP regions in /sys/kernel/debug/memblock/reserved: %d before, %d after",
 	     marks_before, after);
 	CHECK(after == marks_before, "marks of the test's ranges are left in memblock");
 	return true;
