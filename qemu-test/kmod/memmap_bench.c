@@ -10,6 +10,7 @@
  */
 #include <linux/debugfs.h>
 #include <linux/ioport.h>
+#include <linux/memory_hotplug.h>
 #include <linux/memremap.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -62,13 +63,16 @@ static void release_all(void)
 }
 
 /*
- * The highest free, section-aligned physical range below MAX_PHYSMEM_BITS, not
- * request_free_mem_region(): with 64K pages the baseline's goes past that limit.
+ * The highest free, section-aligned physical range that hotplug allows and the memory map can
+ * describe; not request_free_mem_region(): with 64K pages the baseline's goes past
+ * MAX_PHYSMEM_BITS.
  */
 static struct resource *request_below_physmem_end(u64 size)
 {
+	struct range pluggable = mhp_get_pluggable_range(false);
+	u64 end = min_t(u64, pluggable.end + 1, 1ULL << MAX_PHYSMEM_BITS);
 	u64 section = 1ULL << PA_SECTION_SHIFT;
-	u64 addr = ALIGN_DOWN((1ULL << MAX_PHYSMEM_BITS) - size, section);
+	u64 addr = ALIGN_DOWN(end - size, section);
 	struct resource *res = NULL;
 
 	for (; addr >= section && !res; addr -= section)
