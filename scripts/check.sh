@@ -3,8 +3,8 @@
 # patched kernels pass the QEMU scenarios; the harness catches what it must. Prints a table and
 # "N passed, N failed"; exits non-zero if anything failed.
 #   PAGE_SIZES="4k 16k 64k"  SCENARIOS="dimm dimm-memmap-on-memory dt-mem dt-probe
-#     acpi-refusals acpi-kselftest dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full
-#     memmap-subsection hmm" (defaults)
+#     acpi-refusals acpi-bootmem-owner acpi-kselftest dt-bootmem dt-bootmem-rodata-off
+#     dt-bootmem-rodata-full memmap-subsection hmm" (defaults)
 #   DEBUG_SCENARIOS: PAGE:SCENARIO runs on patched kernels with the debug fragment (KASAN,
 #     DEBUG_VM, PROVE_LOCKING, kmemleak, DEBUG_PAGEALLOC), whose reports fail a run; "" skips them
 #   DEBUG=1: the whole matrix on debug kernels (slower to build and to boot)
@@ -12,7 +12,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 PAGE_SIZES=${PAGE_SIZES:-4k 16k 64k}
-SCENARIOS=${SCENARIOS:-dimm dimm-memmap-on-memory dt-mem dt-probe acpi-refusals acpi-kselftest dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full memmap-subsection hmm}
+SCENARIOS=${SCENARIOS:-dimm dimm-memmap-on-memory dt-mem dt-probe acpi-refusals acpi-bootmem-owner acpi-kselftest dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full memmap-subsection hmm}
 DEBUG_SCENARIOS=${DEBUG_SCENARIOS-4k:dt-bootmem-debug 4k:acpi-refusals 4k:memmap-subsection 16k:memmap-subsection 16k:hmm}
 table=$LOGS/check-table.txt
 : > "$table"

@@ -6,7 +6,9 @@ and judge the run from the guest's KTAP and dmesg.
     qemu.py --kernel patched-4k --scenario qemu-test/scenarios/dimm.conf --shell
 
 A scenario file holds key=value lines: boot (acpi|dt), tests (comma list of /tests programs),
-mem (the -m value), mem_limit (the guest's mem=, dt only), timeout (seconds), append.
+mem (the -m value), mem_limit (the guest's mem=, dt only), timeout (seconds), append,
+acpi_tables (comma list of .asl files, relative to the top directory: compiled with iasl and
+put in front of the initrd for CONFIG_ACPI_TABLE_UPGRADE, acpi boot only).
 
 The guest asks for DIMMs over the virtio-serial port "hp.ctl", one line per request:
     dimm-add ID SIZE   -> "ok addr=0x... size=0x..."   (object-add + device_add pc-dimm)
@@ -51,7 +53,7 @@ def parse_size(text):
 
 def read_scenario(path):
     conf = {"boot": "acpi", "tests": "", "mem": "1G,slots=8,maxmem=8G", "timeout": "300",
-            "append": "", "mem_limit": ""}
+            "append": "", "mem_limit": "", "acpi_tables": ""}
     with open(path) as f:
         for num, line in enumerate(f, 1):
             line = line.split("#", 1)[0].strip()
@@ -62,6 +64,42 @@ def read_scenario(path):
                 sys.exit(f"{path}:{num}: expected one of {', '.join(conf)} as key=value")
             conf[key.strip()] = value.strip()
     return conf
+
+
+def cpio_newc(entries):
+    """An uncompressed newc cpio of (name, data or None for a directory) entries."""
+    out = bytearray()
+    for ino, (name, data) in enumerate(entries + [("TRAILER!!!", b"")], 1):
+        mode = 0o40755 if data is None else 0o100644
+        if name == "TRAILER!!!":
+            ino, mode = 0, 0
+        fields = [ino, mode, 0, 0, 1, 0, len(data or b""), 0, 0, 0, 0, len(name) + 1, 0]
+        out += b"070701" + b"".join(b"%08X" % f for f in fields) + name.encode() + b"\0"
+        out += b"\0" * (-len(out) % 4) + (data or b"")
+        out += b"\0" * (-len(out) % 4)
+    return bytes(out + b"\0" * (-len(out) % 512))
+
+
+def acpi_tables_cpio(sources, rundir):
+    """Compile the ASL @sources with iasl into @rundir; the cpio that the kernel's table upgrade
+    reads: uncompressed, first in the initrd, tables in kernel/firmware/acpi/."""
+    if not shutil.which("iasl"):
+        sys.exit("acpi_tables: iasl is missing: run 'make deps' (package acpica-tools)")
+    entries = [("kernel", None), ("kernel/firmware", None), ("kernel/firmware/acpi", None)]
+    for src in sources:
+        base = os.path.join(rundir, os.path.splitext(os.path.basename(src))[0])
+        # The kernel truncates longer names (lib/earlycpio.c, MAX_CPIO_FILE_NAME) with a warning.
+        if len(os.path.basename(base) + ".aml") > 16:
+            sys.exit(f"acpi_tables: {src}: the name of its .aml must be 16 characters at most")
+        res = subprocess.run(["iasl", "-p", base, os.path.join(TOP, src)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        with open(base + ".iasl.log", "w") as f:
+            f.write(res.stdout)
+        if res.returncode != 0:
+            sys.exit(f"acpi_tables: iasl failed on {src}:\n{res.stdout}")
+        with open(base + ".aml", "rb") as f:
+            entries.append((f"kernel/firmware/acpi/{os.path.basename(base)}.aml", f.read()))
+    return cpio_newc(entries)
 
 
 class QMP:
@@ -301,6 +339,8 @@ def main():
     args = ap.parse_args()
 
     conf = read_scenario(args.scenario)
+    if conf["acpi_tables"] and conf["boot"] != "acpi":
+        sys.exit(f"{args.scenario}: acpi_tables needs boot=acpi")
     scen = os.path.splitext(os.path.basename(args.scenario))[0]
     kernel = args.kernel
     if os.path.sep not in kernel:
@@ -313,13 +353,17 @@ def main():
     rundir = args.rundir or os.path.join(BUILD, "runs", label, "shell" if args.shell else scen)
     shutil.rmtree(rundir, ignore_errors=True)
     os.makedirs(rundir)
-    # The kernel's test modules come as a second archive, appended to the shared initramfs.
+    # The kernel's test modules come as a second archive, appended to the shared initramfs;
+    # ACPI tables as an uncompressed archive before it.
     modules = os.path.join(os.path.dirname(kernel), "..", "..", "..", "modules.cpio.gz")
     initrd = args.initrd
-    if os.path.exists(modules):
+    tables = [t.strip() for t in conf["acpi_tables"].split(",") if t.strip()]
+    if os.path.exists(modules) or tables:
         initrd = os.path.join(rundir, "initrd.cpio.gz")
         with open(initrd, "wb") as out:
-            for part in (args.initrd, modules):
+            if tables:
+                out.write(acpi_tables_cpio(tables, rundir))
+            for part in [args.initrd] + ([modules] if os.path.exists(modules) else []):
                 with open(part, "rb") as f:
                     shutil.copyfileobj(f, out)
     sockdir = tempfile.mkdtemp(prefix="hp-qemu-")

@@ -21,6 +21,8 @@ struct hp_case {
 
 /* Runs the cases in order as one KTAP test; after a failure the rest are skipped. */
 int hp_run(const struct hp_case *cases, int nr_cases);
+/* The same, but every case runs: where a later step shows what an earlier failure did. */
+int hp_run_all(const struct hp_case *cases, int nr_cases);
 /* Marks the running case as skipped, with a reason. */
 void hp_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A diagnostic line ("# ...") in the KTAP output. */
