@@ -12,7 +12,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 PAGE_SIZES=${PAGE_SIZES:-4k 16k 64k}
-SCENARIOS=${SCENARIOS:-dimm dimm-memmap-on-memory dt-mem dt-probe acpi-refusals acpi-bootmem-owner acpi-kselftest dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full memmap-subsection hmm}
+SCENARIOS=${SCENARIOS:-dimm dimm-memmap-on-memory dt-mem dt-probe acpi-refusals acpi-bootmem-owner acpi-kselftest dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full memmap-subsection hmm resource-kunit}
 DEBUG_SCENARIOS=${DEBUG_SCENARIOS-4k:dt-bootmem-debug 4k:acpi-refusals 4k:memmap-subsection 16k:memmap-subsection 16k:hmm}
 table=$LOGS/check-table.txt
 : > "$table"
@@ -117,6 +117,14 @@ baseline_bug() {
 	esac
 }
 
+# runs_on KERNEL SCENARIO: whether the scenario runs on baseline or patched kernels (its
+# "kernels=" line; both by default).
+runs_on() {
+	_kernels=$(sed -n 's/^kernels=//p' "$TOP/qemu-test/scenarios/$2.conf")
+	case " ${_kernels:-baseline patched} " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
 run_stage series-applies sh "$TOP/scripts/apply-series.sh" || {
 	cat "$table"; die "the series does not apply: nothing else can run"
 }
@@ -132,6 +140,7 @@ for page in $PAGE_SIZES; do
 			continue
 		fi
 		for s in $SCENARIOS; do
+			runs_on "$kernel" "$s" || continue
 			if bug=$(baseline_bug "$k" "$s"); then
 				expect_failure "qemu-$k-$s" "$bug" qemu_and_serial_log "$k" "$s"
 			else

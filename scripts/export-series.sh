@@ -10,7 +10,10 @@ cd "$TREE"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-git format-patch -q --zero-commit --no-signature --base=base --cover-letter -o "$tmp" base..series
+# The version of the series being posted: "[PATCH vN nn/mm]".
+SERIES_VERSION=${SERIES_VERSION:-2}
+git format-patch -q --zero-commit --no-signature --base=base --cover-letter \
+	--subject-prefix="PATCH v$SERIES_VERSION" -o "$tmp" base..series
 
 # The cover letter: subject and blurb come from patches/cover-letter.txt (first line, rest).
 cover=$tmp/0000-cover-letter.patch

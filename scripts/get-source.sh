@@ -53,6 +53,12 @@ case "$version" in
 6.12|6.12.*) ;;
 *) die "kernel $version is not 6.12.y: the series targets 6.12 LTS" ;;
 esac
+# The arm64 teardown relies on the batched TLB flush of 6.12.86 (upstream 48478b9f7913): a
+# contiguous range must be wholly invalid before the TLB is invalidated.
+sublevel=${version#6.12}
+sublevel=${sublevel#.}
+[ "${sublevel:-0}" -ge 86 ] ||
+	die "kernel $version is older than 6.12.86, which the series needs (batched TLB flush in unmap_hotplug_range()): use a newer 6.12.y"
 
 # Debian's top-level .gitignore ends in "/*" (ignore everything but debian/); drop that block
 # so the tree can be tracked.

@@ -35,9 +35,16 @@ elapsed() { echo $(( $(date +%s) - $1 )); }
 
 # with_checkout REV CMD...: run CMD with the kernel tree checked out at REV, then go back to
 # branch "series", also when CMD exits. The tree must be clean: its commits are the source of
-# truth, and a commit made on a detached HEAD would be lost.
+# truth, and a commit made on a detached HEAD would be lost. One checkout at a time: a second
+# build (another make target, a helper's kernel) waits for the tree instead of switching it
+# under the first.
 with_checkout() {
 	_rev=$1; shift
+	exec 9>"$BUILD/.tree.lock"
+	if ! flock -n 9; then
+		say "waiting for $TREE: another build has it checked out"
+		flock 9
+	fi
 	[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
 		die "$TREE has uncommitted changes: commit them (and 'make export') before building"
 	[ "$(git -C "$TREE" rev-parse --abbrev-ref HEAD)" = series ] ||
@@ -48,6 +55,7 @@ with_checkout() {
 	"$@" || _rc=$?
 	git -C "$TREE" checkout -q series
 	trap - EXIT INT TERM
+	exec 9>&-
 	return "$_rc"
 }
 

@@ -7,6 +7,7 @@ and judge the run from the guest's KTAP and dmesg.
 
 A scenario file holds key=value lines: boot (acpi|dt), tests (comma list of /tests programs),
 mem (the -m value), mem_limit (the guest's mem=, dt only), timeout (seconds), append,
+kernels (which kernels make check runs it on: baseline, patched or both, the default),
 acpi_tables (comma list of .asl files, relative to the top directory: compiled with iasl and
 put in front of the initrd for CONFIG_ACPI_TABLE_UPGRADE, acpi boot only).
 
@@ -53,7 +54,7 @@ def parse_size(text):
 
 def read_scenario(path):
     conf = {"boot": "acpi", "tests": "", "mem": "1G,slots=8,maxmem=8G", "timeout": "300",
-            "append": "", "mem_limit": "", "acpi_tables": ""}
+            "append": "", "mem_limit": "", "acpi_tables": "", "kernels": "baseline patched"}
     with open(path) as f:
         for num, line in enumerate(f, 1):
             line = line.split("#", 1)[0].strip()

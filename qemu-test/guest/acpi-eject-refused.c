@@ -3,8 +3,11 @@
  * ACPI DIMM removal that the kernel refuses, and remove on memory that is not probe's: with
  * arch_check_remove_memory() failing through fail_function, device_del of a DIMM whose blocks
  * are online must fail towards the firmware (_OST "device busy", no DEVICE_DELETED), leave the
- * blocks online with their data, and a later device_del must remove the DIMM. The sysfs remove
- * file must refuse the DIMM's blocks and boot memory with EPERM.
+ * blocks online with their data, and a later device_del must remove the DIMM. When the removal
+ * fails only after the eject's check passed and the blocks went offline (the second call of
+ * arch_check_remove_memory() fails), the eject must fail the same way and keep the DIMM, offline
+ * and still bound to its ACPI device. The sysfs remove file must refuse the DIMM's blocks and
+ * boot memory with EPERM.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -115,6 +118,37 @@ static bool eject_refused(void)
 	return true;
 }
 
+/* The eject's check passes, the blocks go offline, then __remove_memory() fails. */
+static bool eject_aborted_after_offline(void)
+{
+	long long total = meminfo_kb("MemTotal");
+	char reply[256], path[128];
+	bool deleted;
+
+	if (!inject_remove_failure_once(-EBUSY, 2)) {
+		hp_skip("cannot inject into arch_check_remove_memory (kernel without the series)");
+		return true;
+	}
+	deleted = host_request(reply, sizeof(reply), "dimm-del dimm0");
+	clear_remove_failure();
+	CHECK(!deleted, "the DIMM was ejected although its memory could not be removed");
+	CHECK(strstr(reply, "0x82"), "host: %s (expected _OST status 0x82, device busy)", reply);
+	note("device_del with the removal failing after offline: %s", reply + 4);
+	for (uint64_t nr = addr / bs; nr < (addr + DIMM_SIZE) / bs; nr++) {
+		CHECK(block_state(nr) && !strcmp(block_state(nr), "offline"),
+		      "memory%" PRIu64 " is %s after the aborted eject", nr, block_state(nr));
+		snprintf(path, sizeof(path), MEMORY_SYSFS "/memory%" PRIu64 "/firmware_node", nr);
+		CHECK(!access(path, F_OK), "memory%" PRIu64 " is not bound to the ACPI device", nr);
+	}
+	CHECK(iomem_has(addr, addr + DIMM_SIZE, "System RAM"), "the DIMM left /proc/iomem");
+	CHECK(meminfo_kb("MemTotal") == total - (long long)(DIMM_SIZE >> 10),
+	      "MemTotal %lld kB, expected %lld kB (the DIMM offline)", meminfo_kb("MemTotal"),
+	      total - (long long)(DIMM_SIZE >> 10));
+	CHECK(pattern_check(data, DATA_SIZE, SEED + 1) == 0, "the pattern changed");
+	note("DIMM kept, its blocks offline and bound to the ACPI device; data migrated intact");
+	return true;
+}
+
 static bool eject_after_refusal(void)
 {
 	struct mem_snapshot now;
@@ -140,6 +174,7 @@ int main(void)
 		{ "remove_refuses_owned_memory", remove_refuses_owned_memory },
 		{ "online_with_data", online_with_data },
 		{ "eject_refused_keeps_dimm", eject_refused },
+		{ "eject_aborted_after_offline", eject_aborted_after_offline },
 		{ "eject_after_refusal", eject_after_refusal },
 	};
 

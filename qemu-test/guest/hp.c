@@ -387,18 +387,32 @@ bool host_request(char *reply, size_t len, const char *fmt, ...)
 
 #define FAIL_FUNCTION "/sys/kernel/debug/fail_function"
 
-bool inject_remove_failure(int err)
+/* Fail @times calls (-1: all) of arch_check_remove_memory(), from the @nth one. */
+static bool inject_remove_failures(int err, int nth, const char *times)
 {
-	char retval[24];
+	char retval[24], space[16];
 
 	/* retval is parsed as unsigned hex: -16 is written as 0xfffffffffffffff0. */
 	snprintf(retval, sizeof(retval), "%#lx", (unsigned long)(long)err);
+	/* should_fail() spends one unit of "space" per call and fails once it is used up */
+	snprintf(space, sizeof(space), "%d", nth > 1 ? nth : 0);
 	return !write_file(FAIL_FUNCTION "/inject", "arch_check_remove_memory") &&
 	       !write_file(FAIL_FUNCTION "/arch_check_remove_memory/retval", retval) &&
 	       !write_file(FAIL_FUNCTION "/probability", "100") &&
 	       !write_file(FAIL_FUNCTION "/interval", "1") &&
-	       !write_file(FAIL_FUNCTION "/times", "-1") &&
+	       !write_file(FAIL_FUNCTION "/space", space) &&
+	       !write_file(FAIL_FUNCTION "/times", times) &&
 	       !write_file(FAIL_FUNCTION "/verbose", "1");
+}
+
+bool inject_remove_failure(int err)
+{
+	return inject_remove_failures(err, 1, "-1");
+}
+
+bool inject_remove_failure_once(int err, int nth)
+{
+	return inject_remove_failures(err, nth, "1");
 }
 
 void clear_remove_failure(void)
@@ -467,6 +481,32 @@ int load_module(const char *name)
 	ret = syscall(SYS_finit_module, fd, "", 0) ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+bool kunit_suite_results(const char *suite, int *cases, int *failed)
+{
+	char path[256], *results, *line, *save;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kunit/%s/results", suite);
+	results = read_file(path);
+	if (!results)
+		return false;
+	*cases = *failed = 0;
+	for (line = strtok_r(results, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *text = line + strspn(line, " \t");
+		int not_ok = !strncmp(text, "not ok ", 7);
+
+		if (strstr(text, "# Subtest") || !strncmp(text, "KTAP", 4) || text[0] == '1')
+			continue;
+		note("kunit: %s", text);
+		/* the suite's cases are indented; the suite's own result is not */
+		if ((not_ok || !strncmp(text, "ok ", 3)) && line != text) {
+			(*cases)++;
+			*failed += not_ok || strstr(text, "# SKIP");
+		}
+	}
+	free(results);
+	return true;
 }
 
 int unused_vmemmap_marks(void)

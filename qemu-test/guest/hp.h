@@ -77,14 +77,21 @@ bool host_request(char *reply, size_t len, const char *fmt, ...) __attribute__((
 /*
  * Make arch_check_remove_memory() return @err (a negative errno) through fail_function, so
  * that every removal is refused; false if this kernel cannot (no series, no fail_function).
+ * inject_remove_failure_once() fails only its @nth call from now (1 = the next one).
  */
 bool inject_remove_failure(int err);
+bool inject_remove_failure_once(int err, int nth);
 void clear_remove_failure(void);
 
 /* Regions of memblock.reserved marked UNUSED_VMEMMAP (0 on a kernel without the flag). */
 int unused_vmemmap_marks(void);
 /* Loads /lib/modules/@name.ko (its init runs, e.g. a KUnit suite); 0 or -errno. */
 int load_module(const char *name);
+/*
+ * The KTAP of KUnit suite SUITE from debugfs: notes its lines, counts its cases and those that
+ * failed or were skipped. false if the suite left no results.
+ */
+bool kunit_suite_results(const char *suite, int *cases, int *failed);
 
 /* Fills @buf with a pattern derived from @seed and checks it; returns bad 64-bit words. */
 void pattern_fill(uint64_t *buf, size_t bytes, uint64_t seed);
