@@ -44,7 +44,6 @@ static uint64_t removed_until;		/* [extent, removed_until) is gone */
 static int cycles = 410;		/* BOOTMEM_CYCLES= in the environment */
 static int warmup_cycles = 10;		/* BOOTMEM_WARMUP= */
 static uint64_t cycle_size = EXTENT_SIZE;	/* BOOTMEM_CYCLE_MIB=: cycle only the start of the extent */
-static bool shrink_slabs;		/* BOOTMEM_SHRINK_SLABS=1: shrink every slab cache too */
 
 /* Mapped ranges of one region of the kernel page tables, from the ptdump. */
 struct mapping {
@@ -554,15 +553,12 @@ static void take_reading(struct reading *r)
 
 /*
  * Give back what the kernel holds for later and frees on demand: the page cache, dentries and
- * inodes (drop_caches; the memory blocks' sysfs files are kernfs nodes), and on the debug kernel
- * the objects that KASAN's quarantine holds (shrinking a cache flushes them from the
- * quarantine, then frees its empty slabs).
+ * inodes (the memory blocks' sysfs files are kernfs nodes). KASAN's quarantine is not flushed: it
+ * keeps freed objects in their slabs, which the reading counts.
  */
-static void drain(bool shrink_slabs)
+static void drain(void)
 {
 	write_file("/proc/sys/vm/drop_caches", "3");
-	if (shrink_slabs)
-		system("for f in /sys/kernel/slab/*/shrink; do echo 1 > $f; done 2>/dev/null");
 }
 
 static bool cycle_once(void)
@@ -642,11 +638,11 @@ static bool cycles_without_drift(void)
 	/* The first cycles make one-time allocations (slab caches, per-cpu lists): warm up. */
 	for (int i = 1; i <= warmup_cycles; i++)
 		CHECK(cycle_once(), "cycle %d", i);
-	drain(shrink_slabs);
+	drain();
 	CHECK(accounts_take(&first), "reading %s", PTDUMP);
 	for (int i = 0; i < measured; i++) {
 		CHECK(cycle_once(), "cycle %d", warmup_cycles + 1 + i);
-		drain(shrink_slabs);
+		drain();
 		take_reading(&r);
 		y[i] = r.unaccounted;
 		note("cycle %d: unaccounted %lld (%+lld): free %lld, per-cpu %lld, slab %lld, "
@@ -704,7 +700,6 @@ int main(void)
 		warmup_cycles = atoi(env_warmup);
 	if (env_cycles && atoi(env_cycles) > warmup_cycles + 1)
 		cycles = atoi(env_cycles);
-	shrink_slabs = getenv("BOOTMEM_SHRINK_SLABS") && atoi(getenv("BOOTMEM_SHRINK_SLABS"));
 	if (getenv("BOOTMEM_CYCLE_MIB") && atoi(getenv("BOOTMEM_CYCLE_MIB")) > 0 &&
 	    atoi(getenv("BOOTMEM_CYCLE_MIB")) * MiB < EXTENT_SIZE)
 		cycle_size = atoi(getenv("BOOTMEM_CYCLE_MIB")) * MiB;
