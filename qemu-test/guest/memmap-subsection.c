@@ -13,7 +13,6 @@
 
 #define SUITE "memmap_subsection"
 #define FAILSLAB "/sys/kernel/debug/failslab"
-#define FAIL_PAGE_ALLOC "/sys/kernel/debug/fail_page_alloc"
 
 static long long memmap_pages_before;
 static int marks_before;
@@ -28,21 +27,15 @@ static bool kunit_suite_passes(void)
 	marks_before = unused_vmemmap_marks();
 	CHECK(memmap_pages_before >= 0, "no nr_memmap_pages in /proc/vmstat");
 	/*
-	 * memblock_failure_keeps_page fails each allocation of a re-add in turn (fail-nth, set by
-	 * the test on its own task): failslab and fail_page_alloc must count GFP_KERNEL ones of
-	 * any order; by probability they never fail.
+	 * memblock_failure_keeps_page fails each slab allocation of a re-add in turn (fail-nth,
+	 * set by the test on its own task): failslab must count GFP_KERNEL ones; by probability
+	 * it never fails.
 	 */
 	fail_alloc = !write_file(FAILSLAB "/ignore-gfp-wait", "N") &&
-		     !write_file(FAILSLAB "/verbose", "2") &&
-		     !write_file(FAIL_PAGE_ALLOC "/ignore-gfp-wait", "N") &&
-		     !write_file(FAIL_PAGE_ALLOC "/min-order", "0") &&
-		     !write_file(FAIL_PAGE_ALLOC "/verbose", "2");
-	note("failslab and fail_page_alloc for fail-nth: %s",
-	     fail_alloc ? "set up" : "not available");
+		     !write_file(FAILSLAB "/verbose", "2");
+	note("failslab for fail-nth: %s", fail_alloc ? "set up" : "not available");
 	err = load_module("memmap_subsection_kunit");
 	write_file(FAILSLAB "/ignore-gfp-wait", "Y");
-	write_file(FAIL_PAGE_ALLOC "/ignore-gfp-wait", "Y");
-	write_file(FAIL_PAGE_ALLOC "/min-order", "1");
 	CHECK(!err, "loading memmap_subsection_kunit.ko: %s", strerror(-err));
 	results = read_file("/sys/kernel/debug/kunit/" SUITE "/results");
 	CHECK(results, "no KUnit results for " SUITE " (CONFIG_KUNIT_DEBUGFS?)");
@@ -56,7 +49,7 @@ static bool kunit_suite_passes(void)
 		note("kunit: %s", text);
 		if ((not_ok || !strncmp(text, "ok ", 3)) && line != text) {
 			cases++;
-			/* without failslab/fail_page_alloc the memblock failure case skips */
+			/* without failslab the memblock failure case skips */
 			failed += not_ok || (strstr(text, "# SKIP") &&
 					     (fail_alloc ||
 					      !strstr(text, "memblock_failure_keeps_page")));
