@@ -22,23 +22,32 @@ for pkg in busybox-static bash-static bc libreadline8 libtinfo6 libc6; do
 	dpkg-deb -x "$debs/${pkg}_"*_arm64.deb "$debs/root"
 done
 
+# The files of branch "series" that the kselftests and hmm-tests build from, exported rather than
+# checked out: a guest build must not wait for the tree while a kernel builds from it.
+src=$BUILD/guest-src
+rm -rf "$src"
+mkdir -p "$src"
+git -C "$TREE" archive series -- Makefile tools lib/test_hmm_uapi.h mm/gup_test.h include/uapi \
+	scripts/Makefile.compiler scripts/subarch.include arch/arm64/include/uapi |
+	tar -x -C "$src" || die "cannot export the selftests of branch series from $TREE"
+
 kselftest=$guest/kselftest
 build_kselftests() {
 	rm -rf "$kselftest"
-	make -C "$TREE/tools/testing/selftests" TARGETS=memory-hotplug ARCH=arm64 \
+	make -C "$src/tools/testing/selftests" TARGETS=memory-hotplug ARCH=arm64 \
 		CROSS_COMPILE=$CROSS O="$BUILD/kselftest-build" USERLDFLAGS=-static \
 		INSTALL_PATH="$kselftest" install
 }
-with_checkout series run_logged "$LOGS/guest-kselftest.log" build_kselftests ||
+run_logged "$LOGS/guest-kselftest.log" build_kselftests ||
 	die "the memory-hotplug kselftests failed to build: see $LOGS/guest-kselftest.log"
 # hmm-tests (with lib/test_hmm, a module of each kernel) on its own, not the mm kselftests
 # as a whole: dozens of programs the scenarios do not run.
 build_hmm_tests() {
-	${CROSS}gcc -static -O2 -Wall -I"$TREE" -I"$TREE/tools/testing/selftests" \
-		-I"$TREE/tools/include/uapi" -o "$guest/tests/hmm-tests" \
-		"$TREE/tools/testing/selftests/mm/hmm-tests.c" -lpthread
+	${CROSS}gcc -static -O2 -Wall -I"$src" -I"$src/tools/testing/selftests" \
+		-I"$src/tools/include/uapi" -o "$guest/tests/hmm-tests" \
+		"$src/tools/testing/selftests/mm/hmm-tests.c" -lpthread
 }
-with_checkout series run_logged "$LOGS/guest-hmm-tests.log" build_hmm_tests ||
+run_logged "$LOGS/guest-hmm-tests.log" build_hmm_tests ||
 	die "hmm-tests failed to build: see $LOGS/guest-hmm-tests.log"
 
 list=$guest/initramfs.list
