@@ -19,8 +19,7 @@ static int marks_before;
 
 static bool kunit_suite_passes(void)
 {
-	char *results, *line, *save;
-	int err, cases = 0, failed = 0;
+	int err, cases, failed;
 	bool fail_alloc;
 
 	memmap_pages_before = vmstat_value("nr_memmap_pages");
@@ -37,26 +36,9 @@ static bool kunit_suite_passes(void)
 	err = load_module("memmap_subsection_kunit");
 	write_file(FAILSLAB "/ignore-gfp-wait", "Y");
 	CHECK(!err, "loading memmap_subsection_kunit.ko: %s", strerror(-err));
-	results = read_file("/sys/kernel/debug/kunit/" SUITE "/results");
-	CHECK(results, "no KUnit results for " SUITE " (CONFIG_KUNIT_DEBUGFS?)");
-	/* The suite's own KTAP: its cases' results and what they logged. */
-	for (line = strtok_r(results, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *text = line + strspn(line, " \t");
-		int not_ok = !strncmp(text, "not ok ", 7);
-
-		if (strstr(text, "# Subtest") || !strncmp(text, "KTAP", 4) || text[0] == '1')
-			continue;
-		note("kunit: %s", text);
-		if ((not_ok || !strncmp(text, "ok ", 3)) && line != text) {
-			cases++;
-			/* without failslab the memblock failure case skips */
-			failed += not_ok || (strstr(text, "# SKIP") &&
-					     (fail_alloc ||
-					      !strstr(text, "memblock_failure_keeps_page")));
-		}
-	}
-	free(results);
-	/* 5 with the series; the baseline's out-of-tree build has only the first 3 */
+	CHECK(kunit_suite_results(SUITE, &cases, &failed),
+	      "no KUnit results for " SUITE " (CONFIG_KUNIT_DEBUGFS?)");
+	/* 5 with the series (with failslab); the baseline's out-of-tree build has the first 3 */
 	CHECK(cases == 3 || cases == 5, "the suite reported %d cases, not 3 or 5", cases);
 	CHECK(!failed, "%d of the suite's cases failed or were skipped", failed);
 	return true;
