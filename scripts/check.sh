@@ -12,7 +12,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 PAGE_SIZES=${PAGE_SIZES:-4k 16k 64k}
-SCENARIOS=${SCENARIOS:-dimm dimm-memmap-on-memory dt-mem dt-probe acpi-refusals acpi-bootmem-owner acpi-kselftest dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full memmap-subsection hmm resource-kunit}
+SCENARIOS=${SCENARIOS:-dimm dimm-memmap-on-memory dt-mem dt-probe acpi-refusals acpi-bootmem-owner acpi-kselftest dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full memmap-subsection hmm resource-kunit dt-bootmem-kexec}
 DEBUG_SCENARIOS=${DEBUG_SCENARIOS-4k:dt-bootmem-debug 4k:acpi-refusals 4k:memmap-subsection 16k:memmap-subsection 16k:hmm 16k:memblock-reader}
 table=$LOGS/check-table.txt
 : > "$table"
