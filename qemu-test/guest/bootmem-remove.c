@@ -319,9 +319,10 @@ static bool default_refuses_boot_memory(void)
 	return true;
 }
 
+/* After a removal of boot memory, a kexec kernel would be handed firmware's memory map with it. */
 static bool kexec_refused(void)
 {
-	int before = dmesg_count("Can't kexec: boot memory can be removed"), err;
+	int before = dmesg_count("Can't load a kexec kernel: boot memory was removed"), err;
 
 	if (!allowed) {
 		hp_skip("remove_boot_memory is off");
@@ -330,7 +331,7 @@ static bool kexec_refused(void)
 	err = kexec_load_page();
 	CHECK(err == -EBUSY, "kexec_load: %s, expected %s", err ? strerror(-err) : "success",
 	      strerror(EBUSY));
-	CHECK(dmesg_count("Can't kexec: boot memory can be removed") == before + 1,
+	CHECK(dmesg_count("Can't load a kexec kernel: boot memory was removed") == before + 1,
 	      "no kernel log line for the refusal");
 	note("kexec_load -> %s, logged", strerror(EBUSY));
 	return true;
