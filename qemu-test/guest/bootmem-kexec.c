@@ -76,19 +76,6 @@ static const char *err_name(int err)
 	return err ? strerror(-err) : "success";
 }
 
-static const char *valid_zones(unsigned long nr)
-{
-	static char buf[64];
-	char path[96], *text;
-
-	snprintf(path, sizeof(path), MEMORY_SYSFS "/memory%lu/valid_zones", nr);
-	text = read_file(path);
-	snprintf(buf, sizeof(buf), "%s", text ? text : "");
-	buf[strcspn(buf, "\n")] = '\0';
-	free(text);
-	return buf;
-}
-
 /* The crashkernel= reservation, from /proc/iomem. */
 static bool find_crash_region(void)
 {

@@ -191,19 +191,6 @@ static bool removal_accounted(const struct accounts *b, const struct accounts *a
 	return true;
 }
 
-static const char *valid_zones(unsigned long nr)
-{
-	static char buf[64];
-	char path[96], *text;
-
-	snprintf(path, sizeof(path), MEMORY_SYSFS "/memory%lu/valid_zones", nr);
-	text = read_file(path);
-	snprintf(buf, sizeof(buf), "%s", text ? text : "");
-	buf[strcspn(buf, "\n")] = '\0';
-	free(text);
-	return buf;
-}
-
 /* kexec_load(2) of one page; 0 or -errno. An image that loads is unloaded again. */
 static int kexec_load_page(void)
 {

@@ -483,6 +483,19 @@ int load_module(const char *name)
 	return ret;
 }
 
+const char *valid_zones(unsigned long nr)
+{
+	static char buf[64];
+	char path[96], *text;
+
+	snprintf(path, sizeof(path), MEMORY_SYSFS "/memory%lu/valid_zones", nr);
+	text = read_file(path);
+	snprintf(buf, sizeof(buf), "%s", text ? text : "");
+	buf[strcspn(buf, "\n")] = '\0';
+	free(text);
+	return buf;
+}
+
 bool kunit_suite_results(const char *suite, int *cases, int *failed)
 {
 	char path[256], *results, *line, *save;

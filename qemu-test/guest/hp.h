@@ -83,6 +83,8 @@ bool inject_remove_failure(int err);
 bool inject_remove_failure_once(int err, int nth);
 void clear_remove_failure(void);
 
+/* memoryNR/valid_zones without its newline ("" if absent); a static buffer. */
+const char *valid_zones(unsigned long nr);
 /* Regions of memblock.reserved marked UNUSED_VMEMMAP (0 on a kernel without the flag). */
 int unused_vmemmap_marks(void);
 /* Loads /lib/modules/@name.ko (its init runs, e.g. a KUnit suite); 0 or -errno. */
