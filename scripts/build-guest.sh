@@ -5,7 +5,8 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-guest=$BUILD/guest
+# GUEST_DIR: where this initramfs goes (a second one, e.g. a helper's, must not overwrite ours).
+guest=${GUEST_DIR:-$BUILD/guest}
 debs=$BUILD/debs
 rm -rf "$guest/tests"
 mkdir -p "$guest/tests" "$debs"
@@ -24,7 +25,7 @@ done
 
 # The files of branch "series" that the kselftests and hmm-tests build from, exported rather than
 # checked out: a guest build must not wait for the tree while a kernel builds from it.
-src=$BUILD/guest-src
+src=$guest-src
 rm -rf "$src"
 mkdir -p "$src"
 git -C "$TREE" archive series -- Makefile tools lib/test_hmm_uapi.h mm/gup_test.h include/uapi \
@@ -35,7 +36,7 @@ kselftest=$guest/kselftest
 build_kselftests() {
 	rm -rf "$kselftest"
 	make -C "$src/tools/testing/selftests" TARGETS=memory-hotplug ARCH=arm64 \
-		CROSS_COMPILE=$CROSS O="$BUILD/kselftest-build" USERLDFLAGS=-static \
+		CROSS_COMPILE=$CROSS O="$guest-kselftest-build" USERLDFLAGS=-static \
 		INSTALL_PATH="$kselftest" install
 }
 run_logged "$LOGS/guest-kselftest.log" build_kselftests ||

@@ -9,11 +9,15 @@ A scenario file holds key=value lines: boot (acpi|dt), tests (comma list of /tes
 mem (the -m value), mem_limit (the guest's mem=, dt only), timeout (seconds), append,
 kernels (which kernels make check runs it on: baseline, patched or both, the default),
 acpi_tables (comma list of .asl files, relative to the top directory: compiled with iasl and
-put in front of the initrd for CONFIG_ACPI_TABLE_UPGRADE, acpi boot only).
+put in front of the initrd for CONFIG_ACPI_TABLE_UPGRADE, acpi boot only), machine (more
+-M properties, e.g. nvdimm=on), qemu_args (more QEMU arguments, split at spaces; {rundir} is
+the run's directory, for backing files).
 
 The guest asks for DIMMs over the virtio-serial port "hp.ctl", one line per request:
     dimm-add ID SIZE   -> "ok addr=0x... size=0x..."   (object-add + device_add pc-dimm)
     dimm-del ID        -> "ok"                         (device_del, DEVICE_DELETED, object-del)
+    vmem-size ID SIZE  -> "ok size=0x..."              (qom-set requested-size of virtio-mem ID,
+                                                        then wait until its size is SIZE)
 Errors come back as "err <what happened>".
 
 Exit status: 0 if every test passed and dmesg is clean, 1 otherwise (with the cause printed),
@@ -54,7 +58,8 @@ def parse_size(text):
 
 def read_scenario(path):
     conf = {"boot": "acpi", "tests": "", "mem": "1G,slots=8,maxmem=8G", "timeout": "300",
-            "append": "", "mem_limit": "", "acpi_tables": "", "kernels": "baseline patched"}
+            "append": "", "mem_limit": "", "acpi_tables": "", "kernels": "baseline patched",
+            "machine": "", "qemu_args": ""}
     with open(path) as f:
         for num, line in enumerate(f, 1):
             line = line.split("#", 1)[0].strip()
@@ -212,8 +217,25 @@ class Control:
             raise RuntimeError(f"{dimm} missing from query-memory-devices")
         if len(words) == 2 and words[0] == "dimm-del":
             return self.dimm_del(words[1])
+        if len(words) == 3 and words[0] == "vmem-size":
+            return self.vmem_size(words[1], parse_size(words[2]))
         raise ValueError(f"unknown request '{' '.join(words)}'")
 
+
+    VMEM_TIMEOUT = 60
+
+    def vmem_size(self, dev, size):
+        """Ask virtio-mem @dev for @size bytes; wait until the guest plugged or unplugged them."""
+        path = f"/machine/peripheral/{dev}"
+        self.qmp.command("qom-set", path=path, property="requested-size", value=size)
+        deadline = time.time() + self.VMEM_TIMEOUT
+        while True:
+            now = self.qmp.command("qom-get", path=path, property="size")
+            if now == size:
+                return f"ok size={now:#x}"
+            if time.time() > deadline:
+                return f"err {dev} has size {now:#x}, not {size:#x}, after {self.VMEM_TIMEOUT} s"
+            time.sleep(0.05)
 
     def dimm_del(self, dimm):
         """device_del, then DEVICE_DELETED (removed) or a failing eject _OST (refused)."""
@@ -242,9 +264,10 @@ class Control:
         return "ok"
 
 
-def qemu_command(conf, kernel, initrd, sockdir, interactive):
+def qemu_command(conf, kernel, initrd, sockdir, rundir, interactive):
     append = ["console=ttyAMA0", "panic=-1", "loglevel=5"]
-    cmd = ["qemu-system-aarch64", "-M", "virt", "-cpu", "max,pauth-impdef=on", "-smp", "2",
+    machine = ",".join(["virt"] + ([conf["machine"]] if conf["machine"] else []))
+    cmd = ["qemu-system-aarch64", "-M", machine, "-cpu", "max,pauth-impdef=on", "-smp", "2",
            "-nic", "none", "-no-reboot", "-display", "none",
            "-kernel", kernel, "-initrd", initrd,
            "-qmp", f"unix:{sockdir}/qmp.sock,server=on,wait=off",
@@ -260,6 +283,7 @@ def qemu_command(conf, kernel, initrd, sockdir, interactive):
             append += [f"mem={conf['mem_limit']}", f"hp.ram={conf['mem'].split(',')[0]}"]
     else:
         sys.exit(f"boot={conf['boot']}: use acpi or dt")
+    cmd += [arg.replace("{rundir}", rundir) for arg in conf["qemu_args"].split()]
     append.append("hp.shell" if interactive else f"hp.run={conf['tests']}")
     if conf["append"]:
         append.append(conf["append"])
@@ -333,7 +357,9 @@ def main():
     ap.add_argument("--kernel", required=True,
                     help="kernel name under build/out (e.g. patched-4k) or an Image path")
     ap.add_argument("--scenario", required=True, help="scenario file")
-    ap.add_argument("--initrd", default=os.path.join(BUILD, "guest", "initramfs.cpio.gz"))
+    ap.add_argument("--initrd", default=os.path.join(
+        os.environ.get("GUEST_DIR", os.path.join(BUILD, "guest")), "initramfs.cpio.gz"),
+        help="the guest initramfs (default: $GUEST_DIR or build/guest, initramfs.cpio.gz)")
     ap.add_argument("--rundir", help="where logs go (default build/runs/KERNEL/SCENARIO)")
     ap.add_argument("--shell", action="store_true", help="interactive guest shell")
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -368,7 +394,7 @@ def main():
                 with open(part, "rb") as f:
                     shutil.copyfileobj(f, out)
     sockdir = tempfile.mkdtemp(prefix="hp-qemu-")
-    cmd = qemu_command(conf, kernel, initrd, sockdir, args.shell)
+    cmd = qemu_command(conf, kernel, initrd, sockdir, rundir, args.shell)
     with open(os.path.join(rundir, "command"), "w") as f:
         f.write(" ".join(cmd) + "\n")
 
