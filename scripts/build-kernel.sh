@@ -1,8 +1,9 @@
 #!/bin/sh
 # Build one guest kernel.
 #   build-kernel.sh [--config-only] NAME
-#   NAME: {baseline,patched}-{4k,16k,64k}[-debug|-bench], or x86_64 (build check of the
-#   patched tree); -bench adds the function tracer that make bench times the kernel with
+#   NAME: {baseline,patched}-{4k,16k,64k}[-debug|-bench], {baseline,patched}-x86_64 (guests
+#   for qemu-system-x86_64), or x86_64 (build check of the patched tree); -bench adds the
+#   function tracer that make bench times the kernel with
 #   REV: build the tree checked out at this revision (per-patch builds); OUT: output dir
 # Baseline kernels are built from tag "base", patched ones from branch "series", of one tree.
 #   EXTRA_CONFIG: more fragments, space separated
@@ -21,6 +22,11 @@ x86_64)
 	arch=x86_64 cross= target=bzImage rev=series kernel=x86_64
 	fragments="$cfg/x86_64.config" series_fragment=$cfg/x86_64.config
 	;;
+baseline-x86_64|patched-x86_64)
+	arch=x86_64 cross= target=bzImage kernel=${name%%-*}
+	fragments="$cfg/x86_64-guest.config" series_fragment=$cfg/x86_64-guest.config
+	if [ "$kernel" = patched ]; then rev=series; else rev=base; fi
+	;;
 baseline-*|patched-*)
 	arch=arm64 cross=$CROSS target=Image
 	kernel=${name%%-*} rest=${name#*-}
@@ -38,7 +44,7 @@ baseline-*|patched-*)
 		rev=base
 	fi
 	;;
-*) die "unknown kernel '$name': use {baseline,patched}-{4k,16k,64k}[-debug|-bench] or x86_64" ;;
+*) die "unknown kernel '$name': use {baseline,patched}-{4k,16k,64k}[-debug|-bench], {baseline,patched}-x86_64 or x86_64" ;;
 esac
 src=$TREE
 out=${OUT:-$BUILD/out/$name}

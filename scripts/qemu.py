@@ -11,7 +11,8 @@ kernels (which kernels make check runs it on: baseline, patched or both, the def
 acpi_tables (comma list of .asl files, relative to the top directory: compiled with iasl and
 put in front of the initrd for CONFIG_ACPI_TABLE_UPGRADE, acpi boot only), machine (more
 -M properties, e.g. nvdimm=on), qemu_args (more QEMU arguments, split at spaces; {rundir} is
-the run's directory, for backing files).
+the run's directory, for backing files), arch (arm64, or x86_64 for a scenario that boots the
+x86_64 kernels: q35 with SeaBIOS, where boot=acpi; make check runs it on those kernels only).
 
 The guest asks for DIMMs over the virtio-serial port "hp.ctl", one line per request:
     dimm-add ID SIZE   -> "ok addr=0x... size=0x..."   (object-add + device_add pc-dimm)
@@ -59,7 +60,7 @@ def parse_size(text):
 def read_scenario(path):
     conf = {"boot": "acpi", "tests": "", "mem": "1G,slots=8,maxmem=8G", "timeout": "300",
             "append": "", "mem_limit": "", "acpi_tables": "", "kernels": "baseline patched",
-            "machine": "", "qemu_args": ""}
+            "machine": "", "qemu_args": "", "arch": "arm64"}
     with open(path) as f:
         for num, line in enumerate(f, 1):
             line = line.split("#", 1)[0].strip()
@@ -265,9 +266,11 @@ class Control:
 
 
 def qemu_command(conf, kernel, initrd, sockdir, rundir, interactive):
-    append = ["console=ttyAMA0", "panic=-1", "loglevel=5"]
-    machine = ",".join(["virt"] + ([conf["machine"]] if conf["machine"] else []))
-    cmd = ["qemu-system-aarch64", "-M", machine, "-cpu", "max,pauth-impdef=on", "-smp", "2",
+    x86 = conf["arch"] == "x86_64"
+    append = ["console=ttyS0" if x86 else "console=ttyAMA0", "panic=-1", "loglevel=5"]
+    machine = ",".join(["q35" if x86 else "virt"] + ([conf["machine"]] if conf["machine"] else []))
+    cmd = ["qemu-system-x86_64" if x86 else "qemu-system-aarch64", "-M", machine,
+           "-cpu", "max" if x86 else "max,pauth-impdef=on", "-smp", "2",
            "-nic", "none", "-no-reboot", "-display", "none",
            "-kernel", kernel, "-initrd", initrd,
            "-qmp", f"unix:{sockdir}/qmp.sock,server=on,wait=off",
@@ -276,13 +279,14 @@ def qemu_command(conf, kernel, initrd, sockdir, rundir, interactive):
            "-device", "virtserialport,bus=vser.0,chardev=ctl,name=hp.ctl",
            "-serial", "mon:stdio" if interactive else "stdio"]
     if conf["boot"] == "acpi":
-        cmd += ["-bios", FIRMWARE, "-m", conf["mem"]]
-    elif conf["boot"] == "dt":
+        # x86: SeaBIOS, QEMU's default, builds the ACPI tables; arm64 needs UEFI for them.
+        cmd += ["-m", conf["mem"]] + ([] if x86 else ["-bios", FIRMWARE])
+    elif conf["boot"] == "dt" and not x86:
         cmd += ["-m", conf["mem"]]
-        if conf["mem_limit"]:
-            append += [f"mem={conf['mem_limit']}", f"hp.ram={conf['mem'].split(',')[0]}"]
     else:
-        sys.exit(f"boot={conf['boot']}: use acpi or dt")
+        sys.exit(f"boot={conf['boot']}: use acpi or dt (arm64), acpi (x86_64)")
+    if conf["mem_limit"]:
+        append += [f"mem={conf['mem_limit']}", f"hp.ram={conf['mem'].split(',')[0]}"]
     cmd += [arg.replace("{rundir}", rundir) for arg in conf["qemu_args"].split()]
     append.append("hp.shell" if interactive else f"hp.run={conf['tests']}")
     if conf["append"]:
@@ -357,21 +361,27 @@ def main():
     ap.add_argument("--kernel", required=True,
                     help="kernel name under build/out (e.g. patched-4k) or an Image path")
     ap.add_argument("--scenario", required=True, help="scenario file")
-    ap.add_argument("--initrd", default=os.path.join(
-        os.environ.get("GUEST_DIR", os.path.join(BUILD, "guest")), "initramfs.cpio.gz"),
-        help="the guest initramfs (default: $GUEST_DIR or build/guest, initramfs.cpio.gz)")
+    ap.add_argument("--initrd", help="the guest initramfs (default: initramfs.cpio.gz in "
+                    "$GUEST_DIR, or build/guest, or build/guest-x86_64 for arch=x86_64)")
     ap.add_argument("--rundir", help="where logs go (default build/runs/KERNEL/SCENARIO)")
     ap.add_argument("--shell", action="store_true", help="interactive guest shell")
     ap.add_argument("--quiet", action="store_true", help="no progress lines")
     args = ap.parse_args()
 
     conf = read_scenario(args.scenario)
+    if conf["arch"] not in ("arm64", "x86_64"):
+        sys.exit(f"{args.scenario}: arch={conf['arch']}: use arm64 or x86_64")
+    if not args.initrd:
+        guest = "guest-x86_64" if conf["arch"] == "x86_64" else "guest"
+        args.initrd = os.path.join(os.environ.get("GUEST_DIR", os.path.join(BUILD, guest)),
+                                   "initramfs.cpio.gz")
     if conf["acpi_tables"] and conf["boot"] != "acpi":
         sys.exit(f"{args.scenario}: acpi_tables needs boot=acpi")
     scen = os.path.splitext(os.path.basename(args.scenario))[0]
     kernel = args.kernel
     if os.path.sep not in kernel:
-        kernel = os.path.join(BUILD, "out", args.kernel, "arch", "arm64", "boot", "Image")
+        kernel = os.path.join(BUILD, "out", args.kernel, "arch", *(
+            ("x86", "boot", "bzImage") if conf["arch"] == "x86_64" else ("arm64", "boot", "Image")))
     for path, hint in ((kernel, "make kernels"), (args.initrd, "make guest")):
         if not os.path.exists(path):
             print(f"ERROR: {path} is missing: run '{hint}' first", file=sys.stderr)

@@ -15,23 +15,9 @@
 
 #define VIRT_RAM_BASE 0x40000000ULL
 
-static uint64_t size_arg(const char *key)
-{
-	char *cmdline = read_file("/proc/cmdline"), *p, *end;
-	uint64_t v = 0;
-
-	p = cmdline ? strstr(cmdline, key) : NULL;
-	if (p) {
-		v = strtoull(p + strlen(key), &end, 0);
-		v <<= *end == 'G' ? 30 : *end == 'M' ? 20 : 0;
-	}
-	free(cmdline);
-	return v;
-}
-
 static bool ram_ends_at_mem_limit(void)
 {
-	uint64_t mem = size_arg(" mem="), ram = size_arg("hp.ram="), top = 0, s, e;
+	uint64_t mem = cmdline_size(" mem="), ram = cmdline_size("hp.ram="), top = 0, s, e;
 	char *iomem = read_file("/proc/iomem"), *line;
 
 	if (!mem || !ram) {

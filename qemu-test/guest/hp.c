@@ -532,3 +532,17 @@ int unused_vmemmap_marks(void)
 	free(text);
 	return n;
 }
+
+uint64_t cmdline_size(const char *key)
+{
+	char *cmdline = read_file("/proc/cmdline"), *p, *end;
+	uint64_t v = 0;
+
+	p = cmdline ? strstr(cmdline, key) : NULL;
+	if (p) {
+		v = strtoull(p + strlen(key), &end, 0);
+		v <<= *end == 'G' ? 30 : *end == 'M' ? 20 : *end == 'K' ? 10 : 0;
+	}
+	free(cmdline);
+	return v;
+}

@@ -101,4 +101,10 @@ size_t pattern_check(const uint64_t *buf, size_t bytes, uint64_t seed);
 /* Counts the pages of [buf, buf + bytes) whose frames lie in [start, end) (needs root). */
 long pages_in_range(const void *buf, size_t bytes, uint64_t start, uint64_t end);
 
+/*
+ * The size after @key (" mem=": a leading space matches the whole word) on the kernel command
+ * line, with its K/M/G suffix: "hp.ram=2G" -> 2 GiB; 0 if absent.
+ */
+uint64_t cmdline_size(const char *key);
+
 #endif
