@@ -1,6 +1,7 @@
 # arm64 memory hot-add / hot-remove series for Linux 6.12: build, boot and test under QEMU.
 #   make run      the demo: build the patched kernel, hot-add and hot-remove two DIMMs
-#   make check    everything: series applies, checkpatch, per-patch builds, QEMU tests
+#   make check    what CI runs: series applies, checkpatch, per-patch builds, QEMU tests
+#   make check-full  every scenario on every page size (see Documentation/testing.md)
 #   make bench    removal times, patched vs baseline, and the cost of pass 1 (4K, TCG)
 # See README.md. Everything built goes under build/.
 
@@ -9,14 +10,14 @@ PAGE ?= 4k
 SCENARIO ?= dimm
 SH = sh
 
-.PHONY: all deps tree kernels guest run check bench shell export clean help
+.PHONY: all deps tree kernels guest run check check-full bench shell export clean help
 
 all: help
 
 help:
 	@sed -n 's/^#   //p' Makefile
 	@echo "  other targets: deps tree kernels guest shell export clean"
-	@echo "  variables: KERNEL=patched|baseline PAGE=4k|16k|64k SCENARIO=<qemu-test/scenarios name>"
+	@echo "  variables: KERNEL=patched|baseline PAGE=4k|16k|64k|x86_64 SCENARIO=<qemu-test/scenarios name>"
 	@echo "             KERNEL_SRC=<6.12.y tree or tarball>  PAGE_SIZES='4k 16k 64k' DEBUG=1 (check)"
 
 deps:
@@ -36,6 +37,9 @@ run: deps
 
 check: deps
 	@$(SH) scripts/check.sh
+
+check-full: deps
+	@FULL=1 $(SH) scripts/check.sh
 
 bench: deps
 	@$(SH) scripts/bench.sh

@@ -14,6 +14,10 @@ x86_64)	guest=${GUEST_DIR:-$BUILD/guest-x86_64} cc=gcc karch=x86 kcross=
 	debarch=amd64 triplet=x86_64-linux-gnu ld=ld-linux-x86-64.so.2 ;;
 *)	die "GUEST_ARCH=${GUEST_ARCH}: use arm64 or x86_64" ;;
 esac
+# One build of an initramfs at a time: two make targets rebuild it together otherwise.
+mkdir -p "$guest"
+exec 8>"$guest.lock"
+flock -n 8 || { say "waiting for $guest: another guest build has it"; flock 8; }
 debs=$BUILD/debs
 root=$debs/root
 [ "$debarch" = arm64 ] || root=$debs/root-$debarch

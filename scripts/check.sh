@@ -2,9 +2,10 @@
 # make check: the series applies, passes checkpatch and builds patch by patch; baseline and
 # patched kernels pass the QEMU scenarios; the harness catches what it must. Prints a table and
 # "N passed, N failed"; exits non-zero if anything failed.
-#   PAGE_SIZES="4k 16k 64k"  SCENARIOS="dimm dimm-memmap-on-memory dt-mem dt-probe
-#     acpi-refusals acpi-bootmem-owner acpi-kselftest dt-bootmem dt-bootmem-rodata-off
-#     dt-bootmem-rodata-full memmap-subsection hmm" (defaults)
+#   FULL=1 (make check-full): every scenario on every page size; without it (make check, what CI
+#     runs) a scenario runs on the page sizes of its "check=" line (all if it has none)
+#   PAGE_SIZES="4k 16k 64k"  SCENARIOS: the scenarios, default below; each runs on the kernels
+#     its "kernels=" and "arch=" lines name (arm64 kernels of PAGE_SIZES; x86_64: X86=0 skips)
 #   DEBUG_SCENARIOS: PAGE:SCENARIO runs on patched kernels with the debug fragment (KASAN,
 #     DEBUG_VM, PROVE_LOCKING, kmemleak, DEBUG_PAGEALLOC), whose reports fail a run; "" skips them
 #   DEBUG=1: the whole matrix on debug kernels (slower to build and to boot)
@@ -117,11 +118,19 @@ baseline_bug() {
 	esac
 }
 
-# runs_on KERNEL SCENARIO: whether the scenario runs on baseline or patched kernels (its
-# "kernels=" line; both by default).
+# key SCENARIO KEY: the value of a key of a scenario file.
+key() { sed -n "s/^$2=//p" "$TOP/qemu-test/scenarios/$1.conf"; }
+
+# runs_on KERNEL PAGE SCENARIO: whether the scenario runs on this kernel (baseline or patched,
+# its "kernels=" line, both by default), on this page size (4k..64k, or x86_64 for a scenario
+# with arch=x86_64), in this mode (make check: its "check=" page sizes, all by default).
 runs_on() {
-	_kernels=$(sed -n 's/^kernels=//p' "$TOP/qemu-test/scenarios/$2.conf")
-	case " ${_kernels:-baseline patched} " in *" $1 "*) return 0 ;; esac
+	_kernels=$(key "$3" kernels) _arch=$(key "$3" arch) _check=$(key "$3" check)
+	case " ${_kernels:-baseline patched} " in *" $1 "*) ;; *) return 1 ;; esac
+	if [ "$2" = x86_64 ]; then [ "$_arch" = x86_64 ]; return; fi
+	[ "${_arch:-arm64}" = arm64 ] || return 1
+	[ -n "${FULL:-}" ] && return 0
+	case " ${_check:-$2} " in *" $2 "*) return 0 ;; esac
 	return 1
 }
 
@@ -132,15 +141,18 @@ run_stage checkpatch sh "$TOP/scripts/checkpatch.sh"
 run_stage memblock-simulator sh "$TOP/scripts/memblock-sim.sh"
 run_stage per-patch-builds sh "$TOP/scripts/build-series.sh"
 run_stage guest-initramfs sh "$TOP/scripts/build-guest.sh"
+x86_page=
+[ "${X86:-1}" = 0 ] || [ -n "${DEBUG:-}" ] || x86_page=x86_64
+[ -z "$x86_page" ] || run_stage guest-initramfs-x86_64 env GUEST_ARCH=x86_64 sh "$TOP/scripts/build-guest.sh"
 
-for page in $PAGE_SIZES; do
+for page in $PAGE_SIZES $x86_page; do
 	for kernel in baseline patched; do
 		k=$kernel-$page${DEBUG:+-debug}
 		if ! run_stage "build-$k" sh "$TOP/scripts/build-kernel.sh" "$k"; then
 			continue
 		fi
 		for s in $SCENARIOS; do
-			runs_on "$kernel" "$s" || continue
+			runs_on "$kernel" "$page" "$s" || continue
 			if bug=$(baseline_bug "$k" "$s"); then
 				expect_failure "qemu-$k-$s" "$bug" qemu_and_serial_log "$k" "$s"
 			else

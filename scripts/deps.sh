@@ -7,7 +7,7 @@ set -eu
 PKGS="linux-source-6.12 qemu-system-arm qemu-efi-aarch64 gcc-aarch64-linux-gnu
 binutils-aarch64-linux-gnu libc6-dev-arm64-cross gcc make bc bison flex libssl-dev libelf-dev
 cpio kmod rsync xz-utils ccache sparse codespell python3 python3-ply python3-git liburcu-dev git
-acpica-tools"
+acpica-tools qemu-system-x86 seabios"
 
 stamp=$BUILD/deps.stamp
 want=$(echo "$PKGS $DEBIAN_SRC_VERSION" | sha1sum)

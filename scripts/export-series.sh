@@ -4,6 +4,7 @@
 # patches/series in commit order and regenerate the cover letter from patches/cover-letter.txt.
 set -eu
 . "$(dirname "$0")/lib.sh"
+tree_lock
 cd "$TREE"
 [ -z "$(git status --porcelain --untracked-files=no)" ] || die "$TREE has uncommitted changes: commit them first"
 [ "$(git rev-parse --abbrev-ref HEAD)" = series ] || die "$TREE is not on branch 'series'"
@@ -39,5 +40,5 @@ rm -f "$TOP"/mm-generic/*.patch "$TOP"/drivers-base/*.patch "$TOP"/arch-arm64/*.
 		echo "$dir/${f##*/}"
 	done
 } > "$TOP/patches/series"
-git rev-parse series > "$BUILD/series.applied"
+printf '%s\n%s\n' "$(git rev-parse series)" "$(series_digest)" > "$BUILD/series.applied"
 say "exported $(grep -vc '^#' "$TOP/patches/series") patches; review with 'git -C $TOP diff --stat'"

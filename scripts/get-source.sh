@@ -26,7 +26,7 @@ if [ -d "$TREE/.git" ]; then
 	# Replacing the tree must not lose commits that were never exported to the patch files.
 	tip=$(git -C "$TREE" rev-parse -q --verify series || true)
 	if [ -n "$tip" ] && [ "$tip" != "$(git -C "$TREE" rev-parse -q --verify base)" ] &&
-	   [ "$tip" != "$(cat "$BUILD/series.applied" 2>/dev/null)" ] && [ -z "${FORCE:-}" ]; then
+	   [ "$tip" != "$(head -n 1 "$BUILD/series.applied" 2>/dev/null)" ] && [ -z "${FORCE:-}" ]; then
 		die "$TREE ($(cat "$TREE/.source-id" 2>/dev/null)) has unexported commits: 'make export' first, or FORCE=1"
 	fi
 	warn "replacing $TREE ($(cat "$TREE/.source-id" 2>/dev/null)) with $src_id"

@@ -33,18 +33,31 @@ run_logged() {
 # elapsed START: seconds since START (from "date +%s").
 elapsed() { echo $(( $(date +%s) - $1 )); }
 
-# with_checkout REV CMD...: run CMD with the kernel tree checked out at REV, then go back to
-# branch "series", also when CMD exits. The tree must be clean: its commits are the source of
-# truth, and a commit made on a detached HEAD would be lost. One checkout at a time: a second
-# build (another make target, a helper's kernel) waits for the tree instead of switching it
-# under the first.
-with_checkout() {
-	_rev=$1; shift
+# tree_lock: take the kernel tree for this shell (fd 9) until tree_unlock or exit. Whatever
+# checks out or rewrites build/linux holds it: a second make target (make check beside make
+# shell, a helper's kernel) waits for the tree instead of switching it under the first.
+tree_lock() {
+	mkdir -p "$BUILD"
 	exec 9>"$BUILD/.tree.lock"
 	if ! flock -n 9; then
-		say "waiting for $TREE: another build has it checked out"
+		say "waiting for $TREE: another build has it"
 		flock 9
 	fi
+}
+tree_unlock() { exec 9>&-; }
+
+# series_digest: a digest of the patch files, in the order of patches/series. With the tip of
+# branch series, build/series.applied records what the branch holds.
+series_digest() {
+	sh "$TOP/scripts/series-list.sh" | (cd "$TOP" && xargs cat) | sha1sum | cut -c1-40
+}
+
+# with_checkout REV CMD...: run CMD with the kernel tree checked out at REV, then go back to
+# branch "series", also when CMD exits. The tree must be clean: its commits are the source of
+# truth, and a commit made on a detached HEAD would be lost.
+with_checkout() {
+	_rev=$1; shift
+	tree_lock
 	[ -z "$(git -C "$TREE" status --porcelain --untracked-files=no)" ] ||
 		die "$TREE has uncommitted changes: commit them (and 'make export') before building"
 	[ "$(git -C "$TREE" rev-parse --abbrev-ref HEAD)" = series ] ||
@@ -55,7 +68,7 @@ with_checkout() {
 	"$@" || _rc=$?
 	git -C "$TREE" checkout -q series
 	trap - EXIT INT TERM
-	exec 9>&-
+	tree_unlock
 	return "$_rc"
 }
 
