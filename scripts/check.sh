@@ -144,6 +144,7 @@ run_stage guest-initramfs sh "$TOP/scripts/build-guest.sh"
 x86_page=
 [ "${X86:-1}" = 0 ] || [ -n "${DEBUG:-}" ] || x86_page=x86_64
 [ -z "$x86_page" ] || run_stage guest-initramfs-x86_64 env GUEST_ARCH=x86_64 sh "$TOP/scripts/build-guest.sh"
+run_stage harness-concurrent-targets sh "$TOP/scripts/selftest-locks.sh"
 
 for page in $PAGE_SIZES $x86_page; do
 	for kernel in baseline patched; do
