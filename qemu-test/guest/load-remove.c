@@ -3,25 +3,26 @@
  * Hot-remove under load: ACPI DIMMs go offline and away while the guest works.
  *
  * Load: a worker keeps an madvise(MADV_HUGEPAGE) region full of a pattern (THPs, some in the
- * DIMMs), another churns tmpfs files (written, read back, truncated) beside a file it keeps;
- * each verifies all its data on every pass. This process holds io_uring registered buffers
- * (FOLL_LONGTERM pins). Under that load: offline/online cycles of the DIMMs' blocks; a movable
- * block that held the buffers goes offline with them registered (the pin moved them out of
- * ZONE_MOVABLE); a ZONE_NORMAL block holding a pinned page refuses to go offline within a
- * timeout (EINTR/EBUSY, nothing changed) and goes once the buffers are unregistered; several
- * processes online/offline different blocks while a DIMM is removed, and two race on one block
- * (one wins, the other gets EINVAL); the DIMMs are removed (one by an eject of online memory).
- * Every pattern is verified at the end of each phase; every offline has a timeout; every child
- * is reaped.
+ * DIMMs: /proc/kpageflags and AnonHugePages), another churns tmpfs files (written, read back,
+ * truncated) beside a file it keeps; each verifies all its data on every pass. This process
+ * holds io_uring registered buffers (FOLL_LONGTERM pins, raw syscalls). Under that load:
+ * offline/online cycles of the DIMMs' blocks; the blocks that held the buffers go offline with
+ * them registered (the pin moved them out of ZONE_MOVABLE); a ZONE_NORMAL block holding pinned
+ * pages refuses to go offline within a timeout (SIGALRM: EINTR, or EBUSY; nothing changed) and
+ * goes once the buffers are unregistered; several processes online/offline different blocks
+ * while a DIMM is removed, and two race on one block (one wins, the other gets EINVAL); the
+ * DIMMs are removed, one by the eject of online memory. Every pattern is verified at the end of
+ * each phase, both views (mapping, and the kernel's writes from the registered buffers) of the
+ * pinned ones; every offline has a timeout; every child is reaped.
  *
  * Environment: LOAD_CYCLES (offline/online cycles per block, default 3), LOAD_RACES (race
  * rounds, default 4), LOAD_THP_MIB (THP region, default max(256, two PMD pages)),
- * LOAD_CACHE_MIB (churned file, default 32), LOAD_CORRUPT=1 (flip a word of the THP region
- * after the cycles: the verification must fail), LOAD_NORMAL_TIMEOUT (seconds for the refused
- * ZONE_NORMAL offline, default 3; 0 = no timeout, which hangs).
+ * LOAD_CACHE_MIB (churned file, default 32), LOAD_CORRUPT=1 (overwrite a word of the THP
+ * region through /proc/PID/mem after the cycles: the verification must fail),
+ * LOAD_NORMAL_TIMEOUT (seconds for the refused ZONE_NORMAL offline, default 3; 0: no timeout,
+ * the kernel retries for ever and the scenario's timeout ends the run).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
