@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <linux/io_uring.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -585,27 +586,6 @@ static long long zone_free_kb(const char *zone)
 	return kb;
 }
 
-/*
- * Registers and unregisters one small buffer on @p's ring: the slabs that a registration
- * takes exist afterwards, in memory that is already online.
- */
-static bool pin_warm_up(struct pinned *p)
-{
-	struct pinned warm = { .ring = p->ring, .bytes = VIEW_BYTES, .nr_bufs = 1 };
-	int err;
-
-	warm.buf = mmap(NULL, VIEW_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			-1, 0);
-	CHECK(warm.buf != MAP_FAILED, "mmap: %s", strerror(errno));
-	memset(warm.buf, 1, VIEW_BYTES);
-	err = pin_register(&warm);
-	CHECK(!err, "warm-up IORING_REGISTER_BUFFERS: %s", strerror(-err));
-	err = pin_unregister(&warm);
-	CHECK(!err, "warm-up IORING_UNREGISTER_BUFFERS: %s", strerror(-err));
-	munmap(warm.buf, VIEW_BYTES);
-	return true;
-}
-
 static bool memtotal_is(int online_blocks, const char *when)
 {
 	long long want = boot_memtotal + (long long)(online_blocks * bs / 1024);
@@ -826,8 +806,19 @@ static bool pin_blocks_zone_normal_stopped(void);
 
 static bool pin_blocks_zone_normal(void)
 {
-	bool ok = pin_blocks_zone_normal_stopped();
+	cpu_set_t all, one;
+	bool ok;
 
+	/*
+	 * On one CPU: the pin's allocations then leave no page of the block in another CPU's
+	 * per-cpu lists, where the kernel's next unmovable allocation there would find it.
+	 */
+	sched_getaffinity(0, sizeof(all), &all);
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	ok = pin_blocks_zone_normal_stopped();
+	sched_setaffinity(0, sizeof(all), &all);
 	signal_workers(SIGCONT);
 	if (!ok || !workers_verified("ZONE_NORMAL pin"))
 		return false;
@@ -841,6 +832,7 @@ static bool pin_blocks_zone_normal_stopped(void)
 	struct mem_snapshot before, after;
 	struct pinned normal, filler;
 	long long normal_kb;
+	size_t size, nr;
 	double took;
 	int err, tries;
 	bool same;
@@ -849,28 +841,29 @@ static bool pin_blocks_zone_normal_stopped(void)
 	 * Unmovable allocations, the pins among them, come from ZONE_NORMAL, boot memory first
 	 * (the head of the free lists). One that stayed in the block would refuse the offline by
 	 * itself. So, before the block goes online: the workers stop; the buffer to pin is made
-	 * (in ZONE_MOVABLE), 1.25 blocks in one io_uring buffer; a filler pinned (its pages go to
-	 * boot ZONE_NORMAL) fills boot ZONE_NORMAL up to its watermark; and a warm-up
-	 * registration makes the slabs a registration takes. Then the buffer's pin fills the
-	 * block up to the watermark before the kernel allocates the registration's bvec array,
-	 * which goes to ZONE_DMA, as does everything else the kernel allocates meanwhile.
+	 * (in ZONE_MOVABLE), 1.25 blocks in one io_uring buffer; a filler of buffers of the same
+	 * size is pinned: its pages fill boot ZONE_NORMAL (up to its watermark, or, where a
+	 * pageblock is larger than what is free, as far as whole pageblocks go), and its
+	 * registration makes the slabs that one of this size takes (the page array of the pin:
+	 * a slab with 64K pages). Then the buffer's pin fills the block before the kernel
+	 * allocates the registration's bvec array, which goes elsewhere.
 	 */
 	signal_workers(SIGSTOP);
 	snapshot_take(&before);
 	snapshot_free(&before);
-	if (!pin_alloc(&normal, SEED_PIN + 1, (bs + bs / 4) / page * page, 1))
+	size = (bs + bs / 4) / page * page;
+	if (!pin_alloc(&normal, SEED_PIN + 1, size, 1))
 		return false;
 	normal_kb = zone_free_kb("Normal");
 	CHECK(normal_kb > 0, "no free ZONE_NORMAL memory at boot (mem= too small?)");
-	if (!pin_alloc(&filler, 0, ((size_t)normal_kb * 1024 + 64 * MiB) / (PIN_BUFS * page) *
-		       (PIN_BUFS * page), PIN_BUFS))
+	nr = ((size_t)normal_kb * 1024 + 64 * MiB + size - 1) / size;
+	nr = nr < PIN_BUFS ? nr : PIN_BUFS;
+	if (!pin_alloc(&filler, 0, nr * size, nr))
 		return false;
 	err = pin_register(&filler);
 	CHECK(!err, "IORING_REGISTER_BUFFERS (filler): %s", strerror(-err));
-	if (!pin_warm_up(&normal))
-		return false;
-	note("filler: %zu MiB pinned; ZONE_NORMAL free %lld kB -> %lld kB", filler.bytes / MiB,
-	     normal_kb, zone_free_kb("Normal"));
+	note("filler: %d buffers of %zu MiB pinned; ZONE_NORMAL free %lld kB -> %lld kB",
+	     filler.nr_bufs, size / MiB, normal_kb, zone_free_kb("Normal"));
 
 	err = set_block_state(k, "online_kernel");
 	CHECK(!err, "online_kernel memory%lu: %s", k, strerror(-err));
