@@ -990,7 +990,7 @@ static bool concurrent_ops_and_remove(void)
 	pid_t pid[sizeof(cycled) / sizeof(cycled[0])];
 	int errs[2], status, err, wins = 0;
 	char reply[256];
-	double took;
+	double took, t0 = now(), removed = 0;
 	bool ok = true;
 
 	fflush(stdout);
@@ -1013,8 +1013,7 @@ static bool concurrent_ops_and_remove(void)
 		note("FAIL blocks of dimm2 still present after its removal");
 		ok = false;
 	}
-	if (ok)
-		note("dimm2 removed while %d processes cycled other blocks", nr_cyclers);
+	removed = now() - t0;
 	for (int r = 0; ok && r < races; r++) {
 		for (int s = 0; s < 2; s++) {
 			const char *state = s ? "online_movable" : "offline";
@@ -1039,6 +1038,8 @@ static bool concurrent_ops_and_remove(void)
 		      "cycler of memory%lu: status %#x", cycled[i], status);
 	}
 	CHECK(ok, "see above");
+	note("dimm2 removed %.1f s after %d processes began cycling other blocks %d times; all"
+	     " cyclers and racers done after %.1f s", removed, nr_cyclers, cycles, now() - t0);
 	note("%d races x 2 on memory%lu: one writer won, the other got EINVAL (first won %d times)",
 	     races, raced, wins);
 	for (int i = 0; i < 2; i++)
