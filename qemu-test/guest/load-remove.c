@@ -25,6 +25,7 @@
  * default 30 s), LOAD_ZONE_NORMAL=0 (skip the ZONE_NORMAL case).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -573,6 +574,27 @@ static void signal_workers(int sig)
 			kill(workers[i].pid, sig);
 }
 
+/*
+ * Empty slabs go back to the page allocator (/sys/kernel/slab/<cache>/shrink): a slab page
+ * that a cache took in the block during the pin and emptied since stays with the cache.
+ */
+static void shrink_slabs(void)
+{
+	DIR *dir = opendir("/sys/kernel/slab");
+	struct dirent *de;
+
+	while (dir && (de = readdir(dir))) {
+		char path[300];
+
+		if (de->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "/sys/kernel/slab/%s/shrink", de->d_name);
+			write_file(path, "1");
+		}
+	}
+	if (dir)
+		closedir(dir);
+}
+
 /* Free memory of zone @zone of node 0 (/proc/zoneinfo), in kB; -1 if absent. */
 static long long zone_free_kb(const char *zone)
 {
@@ -857,8 +879,10 @@ static bool pin_blocks_zone_normal_stopped(void)
 	 * allocates the registration's bvec array, which goes elsewhere.
 	 */
 	signal_workers(SIGSTOP);
+	/* the lookups of what runs while the block is online, before: their dentries exist */
 	snapshot_take(&before);
 	snapshot_free(&before);
+	shrink_slabs();
 	size = (bs + bs / 4) / page * page;
 	if (!pin_alloc(&normal, SEED_PIN + 1, size, 1))
 		return false;
@@ -886,6 +910,7 @@ static bool pin_blocks_zone_normal_stopped(void)
 	     " ZONE_NORMAL free", normal.bytes / MiB, in_k, k, bs / page, zone_free_kb("Normal"));
 	CHECK(in_k > 0, "no pinned page in memory%lu: nothing to show", k);
 
+	shrink_slabs();
 	snapshot_take(&before);
 	err = offline_within(k, normal_timeout, &took);
 	snapshot_take(&after);
@@ -908,6 +933,7 @@ static bool pin_blocks_zone_normal_stopped(void)
 	err = pin_unregister(&normal);
 	CHECK(!err, "IORING_UNREGISTER_BUFFERS: %s", strerror(-err));
 	for (tries = 1;; tries++) {
+		shrink_slabs();
 		err = offline_within(k, OFFLINE_TIMEOUT, &took);
 		if (err != -EBUSY || tries == 5)
 			break;
