@@ -162,6 +162,18 @@ static bool state_same(const struct state *a, const struct state *b)
 	return same;
 }
 
+static long read_long(const char *dir, const char *file)
+{
+	char path[128], *text;
+	long v;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	text = read_file(path);
+	v = text ? strtol(text, NULL, 10) : -1;
+	free(text);
+	return v;
+}
+
 static bool set_attr(const char *dir, const char *file, const char *value)
 {
 	char path[128];
@@ -644,6 +656,80 @@ static bool dimm_offline_slab(void) { return acpi_sweep("slab", false); }
 static bool dimm_online_page(void) { return acpi_sweep("page", true); }
 static bool dimm_offline_page(void) { return acpi_sweep("page", false); }
 
+#define DATA_SIZE (640 * MiB)	/* more than the DIMM: its blocks fill up */
+#define DATA_SEED 0x6661756c74ULL
+#define DATA_TIMES 100000
+
+/*
+ * Offline of a block that holds data while a third of this task's page allocations fail:
+ * the migration targets. The offline retries until every page has moved; the data is intact,
+ * and the state is that of a clean offline.
+ */
+static bool offline_with_data(void)
+{
+	char path[64], times[16];
+	struct state off, now;
+	int err, fd[5], i;
+	long in_block, failed;
+	uint64_t *data;
+	bool same;
+
+	if (!fault_injection_available()) {
+		hp_skip("no fail-nth, failslab or fail_page_alloc");
+		return true;
+	}
+	CHECK(!offline_block() && !(err = online_block()), "offline/online memory%" PRIu64,
+	      start / bs);
+	data = malloc(DATA_SIZE);
+	CHECK(data, "malloc");
+	pattern_fill(data, DATA_SIZE, DATA_SEED);
+	in_block = pages_in_range(data, DATA_SIZE, start, start + bs);
+	CHECK(in_block > 0, "none of the %lu MiB of data is in memory%" PRIu64,
+	      DATA_SIZE / MiB, start / bs);
+	CHECK(fault_attrs_quiet(FAILSLAB) && fault_attrs_quiet(FAIL_PAGE_ALLOC), "setup");
+	snprintf(times, sizeof(times), "%d", DATA_TIMES);
+	snprintf(path, sizeof(path), "/proc/%d/make-it-fail", getpid());
+	CHECK(set_attr(FAIL_PAGE_ALLOC, "ignore-gfp-wait", "N") &&
+	      set_attr(FAIL_PAGE_ALLOC, "ignore-gfp-highmem", "N") &&
+	      set_attr(FAIL_PAGE_ALLOC, "min-order", "0") &&
+	      set_attr(FAIL_PAGE_ALLOC, "task-filter", "Y") &&
+	      set_attr(FAIL_PAGE_ALLOC, "times", times), "setup");
+	/*
+	 * Every file opened first (one descriptor per write: make-it-fail does not seek): from
+	 * "1" to "0", nothing but the offline may allocate in this task.
+	 */
+	for (i = 0; i < 5; i++)
+		fd[i] = open(i < 2 ? path : i < 4 ? FAIL_PAGE_ALLOC "/probability" :
+			     block_path(start, "state"), O_WRONLY | O_CLOEXEC);
+	CHECK(fd[0] >= 0 && fd[1] >= 0 && fd[2] >= 0 && fd[3] >= 0 && fd[4] >= 0, "open: %m");
+	CHECK(write(fd[0], "1", 1) == 1 && write(fd[2], "33", 2) == 2, "arm: %m");
+	err = write(fd[4], "offline", 7) < 0 ? -errno : 0;
+	CHECK(write(fd[3], "0", 1) == 1 && write(fd[1], "0", 1) == 1, "disarm: %m");
+	for (i = 0; i < 5; i++)
+		close(fd[i]);
+	failed = DATA_TIMES - read_long(FAIL_PAGE_ALLOC, "times");
+	note("offline of memory%" PRIu64 " holding %ld pages of data, a third of the page "
+	     "allocations failing: %s, %ld failed", start / bs, in_block,
+	     err ? strerror(-err) : "done", failed);
+	CHECK(failed > 0, "no page allocation failed");
+	CHECK(!err, "offline failed: %s", strerror(-err));
+	state_take(&off);
+	CHECK(pattern_check(data, DATA_SIZE, DATA_SEED) == 0, "the data changed");
+	CHECK(pages_in_range(data, DATA_SIZE, start, start + bs) == 0, "data left in the block");
+	/* the reference: a clean offline of the block, now empty, with the data still mapped */
+	CHECK(!online_block() && !offline_block(), "online/offline");
+	state_take(&now);
+	same = state_same(&now, &off);
+	state_free(&now);
+	state_free(&off);
+	CHECK(same, "the offline under failures differs from a clean one (above)");
+	CHECK(!online_block(), "online");
+	free(data);
+	note("data intact and moved out, the block offline and online again as after a clean "
+	     "offline");
+	return true;
+}
+
 static bool remove_dimm(void)
 {
 	char reply[256];
@@ -734,18 +820,6 @@ static void note_failure_site(void)
 		}
 	}
 	free(buf);
-}
-
-static long read_long(const char *dir, const char *file)
-{
-	char path[128], *text;
-	long v;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	text = read_file(path);
-	v = text ? strtol(text, NULL, 10) : -1;
-	free(text);
-	return v;
 }
 
 #define SPACE_ALL (1L << 30)
@@ -900,6 +974,7 @@ int main(int argc, char **argv)
 		{ "dimm_offline_slab", dimm_offline_slab },
 		{ "dimm_online_page", dimm_online_page },
 		{ "dimm_offline_page", dimm_offline_page },
+		{ "offline_with_data", offline_with_data },
 		{ "remove_dimm", remove_dimm },
 		{ "dimm_add_failslab", dimm_add_failslab },
 		{ "dimm_add_fail_page_alloc", dimm_add_fail_page_alloc },
