@@ -56,6 +56,7 @@ static uint64_t bs, start;		/* block size; the block the sweeps work on */
 static int nth_step = 1, nth_first = 1, trials = 12, settle_ms = 3000;
 static const char *verbose = "0";
 static bool trace;
+static bool compare_linear_map = true;
 static int fail_nth_fd = -1;
 static uint64_t dimm_addr;
 static struct mem_snapshot boot;
@@ -111,7 +112,9 @@ static void state_take(struct state *s)
 	if (!s->memblock)
 		s->memblock = strdup("");
 	s->zones = zone_lines();
-	lin = section(pt, "---[ Linear Mapping start ]---", "---[ Linear Mapping end ]---");
+	lin = compare_linear_map ?
+	      section(pt, "---[ Linear Mapping start ]---", "---[ Linear Mapping end ]---") :
+	      strdup("");
 	vmm = section(pt, "---[ vmemmap start ]---", "---[ vmemmap end ]---");
 	if (asprintf(&s->ptdump, "%s%s", lin, vmm) < 0)
 		s->ptdump = strdup("");
@@ -127,6 +130,30 @@ static void state_free(struct state *s)
 	free(s->zones);
 	free(s->ptdump);
 }
+
+/*
+ * With debug_pagealloc, every page allocated or freed is mapped or unmapped in the linear map:
+ * its ptdump changes all the time and cannot be compared.
+ */
+static void check_linear_map_stable(void)
+{
+	struct state a, b;
+	char *buf;
+
+	compare_linear_map = true;
+	state_take(&a);
+	buf = malloc(16 * MiB);
+	memset(buf, 1, 16 * MiB);
+	free(buf);
+	state_take(&b);
+	compare_linear_map = !strcmp(a.ptdump, b.ptdump);
+	if (!compare_linear_map)
+		note("the linear map changes with allocations (debug_pagealloc): only the vmemmap "
+		     "of the ptdump is compared");
+	state_free(&a);
+	state_free(&b);
+}
+
 
 /* Notes the first line where @a and @b differ. */
 static bool same_lines(const char *what, const char *a, const char *b)
@@ -202,19 +229,29 @@ static bool fault_attrs_quiet(const char *dir)
 static bool fault_mode(const char *kind)
 {
 	bool slab = !strcmp(kind, "slab");
+	/* a kernel may lack the other one, which then cannot count either */
+	bool has_slab = !access(FAILSLAB, F_OK), has_page = !access(FAIL_PAGE_ALLOC, F_OK);
 
-	return fault_attrs_quiet(FAILSLAB) && fault_attrs_quiet(FAIL_PAGE_ALLOC) &&
-	       set_attr(FAILSLAB, "ignore-gfp-wait", slab ? "N" : "Y") &&
-	       set_attr(FAIL_PAGE_ALLOC, "ignore-gfp-wait", slab ? "Y" : "N") &&
-	       set_attr(FAIL_PAGE_ALLOC, "ignore-gfp-highmem", "N") &&
-	       set_attr(FAIL_PAGE_ALLOC, "min-order", slab ? "1" : "0");
+	return (!has_slab || (fault_attrs_quiet(FAILSLAB) &&
+			      set_attr(FAILSLAB, "ignore-gfp-wait", slab ? "N" : "Y"))) &&
+	       (!has_page || (fault_attrs_quiet(FAIL_PAGE_ALLOC) &&
+			      set_attr(FAIL_PAGE_ALLOC, "ignore-gfp-wait", slab ? "Y" : "N") &&
+			      set_attr(FAIL_PAGE_ALLOC, "ignore-gfp-highmem", "N") &&
+			      set_attr(FAIL_PAGE_ALLOC, "min-order", slab ? "1" : "0")));
 }
 
-static bool fault_injection_available(void)
+/* fail-nth and the allocator that @kind fails ("slab", "page"); skips the case if not. */
+static bool fault_injection_available(const char *kind)
 {
+	const char *dir = strcmp(kind, "slab") ? FAIL_PAGE_ALLOC : FAILSLAB;
+
 	if (fail_nth_fd < 0)
 		fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
-	return fail_nth_fd >= 0 && !access(FAILSLAB, F_OK) && !access(FAIL_PAGE_ALLOC, F_OK);
+	if (fail_nth_fd < 0 || access(dir, F_OK)) {
+		hp_skip("no %s", fail_nth_fd < 0 ? "/proc/thread-self/fail-nth" : dir);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -366,13 +403,12 @@ static bool dt_setup(void)
 		hp_skip("no %s/probe and remove (a kernel without the series)", MEMORY_SYSFS);
 		return true;
 	}
-	if (!fault_injection_available()) {
-		hp_skip("no fail-nth, failslab or fail_page_alloc");
+	if (!fault_injection_available("slab"))
 		return true;
-	}
 	CHECK(range && sscanf(range, "%" SCNx64, &start) == 1 && start && start % bs == 0,
 	      "MEMHP_TEST_RANGE '%s' does not start at a block boundary", range ? range : "");
 	CHECK(!block_state(start / bs), "memory%" PRIu64 " exists before the probe", start / bs);
+	check_linear_map_stable();
 	state_take(&absent);
 	CHECK(!(err = probe_block()), "probe 0x%" PRIx64 ": %s", start, strerror(-err));
 	state_take(&offline);
@@ -408,7 +444,7 @@ static bool dt_sweep(const char *kind, const char *what)
 	struct step st = { .name = what };
 	int err;
 
-	if (!need_states())
+	if (!need_states() || !fault_injection_available(kind))
 		return true;
 	if (!strcmp(what, "probe")) {
 		st.path = MEMORY_SYSFS "/probe";
@@ -475,6 +511,7 @@ static bool add_dimm_online(void)
 	for (uint64_t a = dimm_addr; a < dimm_addr + DIMM_SIZE; a += bs)
 		CHECK(!set_block_state(a / bs, "online_movable"), "online_movable memory%" PRIu64,
 		      a / bs);
+	check_linear_map_stable();
 	/* the sweeps work on the DIMM's last block */
 	start = dimm_addr + DIMM_SIZE - bs;
 	note("dimm0 at 0x%" PRIx64 " online movable: memory%" PRIu64 "..memory%" PRIu64,
@@ -626,10 +663,8 @@ static bool acpi_sweep(const char *kind, bool go_online)
 	struct step st = { .name = go_online ? "online" : "offline" };
 	int err;
 
-	if (!fault_injection_available()) {
-		hp_skip("no fail-nth, failslab or fail_page_alloc");
+	if (!fault_injection_available(kind))
 		return true;
-	}
 	st.path = block_path(start, "state");
 	CHECK(!(err = offline_block()), "offline memory%" PRIu64 ": %s", start / bs, strerror(-err));
 	state_take(&offline);
@@ -674,10 +709,8 @@ static bool offline_with_data(void)
 	uint64_t *data;
 	bool same;
 
-	if (!fault_injection_available()) {
-		hp_skip("no fail-nth, failslab or fail_page_alloc");
+	if (!fault_injection_available("page"))
 		return true;
-	}
 	CHECK(!offline_block() && !(err = online_block()), "offline/online memory%" PRIu64,
 	      start / bs);
 	data = malloc(DATA_SIZE);
@@ -912,10 +945,8 @@ static bool dimm_add_failing(const char *dir, const char *label)
 		hp_skip("no %s", dir);
 		return true;
 	}
-	CHECK(fault_attrs_quiet(FAILSLAB) && fault_attrs_quiet(FAIL_PAGE_ALLOC), "setup");
-	CHECK(set_attr(FAILSLAB, "ignore-gfp-wait", "N") &&
-	      set_attr(FAIL_PAGE_ALLOC, "ignore-gfp-wait", "N") &&
-	      set_attr(FAIL_PAGE_ALLOC, "min-order", "0"), "setup");
+	/* sleeping allocations and order 0 too; only @dir gets a probability */
+	CHECK(fault_mode(strcmp(dir, FAILSLAB) ? "page" : "slab"), "setup");
 	total = dimm_add_trial(dir, "measure", SPACE_ALL, &fired, &absent, &ok);
 	CHECK(ok && total > 0 && !fired, "the measuring add failed (above)");
 	note("%s: a DIMM add allocates %ld bytes in the workers", label, total);
