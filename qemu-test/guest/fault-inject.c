@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * fault-inject dt|acpi: every allocation of a hot-plug step fails once, in turn, and each
+ * fault-inject dt|acpi|acpi-add: every allocation of a hot-plug step fails once, in turn, and each
  * failure must leave the system exactly as it was, and the next try must succeed.
  *
  * The step is one write to a sysfs file (probe, remove, memoryN/state online_movable or
@@ -19,12 +19,14 @@
  * step by step; online and offline sweeps on one of the DIMM's blocks; then DIMMs added while
  * failslab, then fail_page_alloc, fail allocations of the ACPI hot-plug worker: the DIMM's
  * memory is there completely or not at all, and device_del removes the DIMM.
+ * acpi-add, kmem: those DIMM adds alone, the kmem sweeps alone.
  *
  * Environment: FAULT_NTH_STEP (default 1) tries every STEP-th n only, FAULT_NTH_FIRST starts
  * there (to reproduce one n), FAULT_VERBOSE (default 0) is fail*'s verbose for the sweeps
  * (2: a stack per failure), FAULT_TRIALS (default 12) DIMM adds per allocator,
  * FAULT_SETTLE_MS (default 3000) how long a DIMM add that shows nothing counts as failed,
- * FAULT_TRACE=1 notes every write of a sweep (its n and errno) before its state is checked.
+ * FAULT_TRACE=1 notes every write of a sweep (its n and errno) before its state is checked,
+ * FAULT_SPACES=a,b,... fails the DIMM adds at these points (see dimm_add_trial) instead.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -772,6 +774,107 @@ static bool remove_dimm(void)
 	return back_to_boot();
 }
 
+/* ---- ACPI: an NVDIMM's device-dax handed to kmem, a multi-section add in our own task ---- */
+
+#define ND_DAX "/sys/bus/nd/devices/dax0.0"
+#define KMEM "/sys/bus/dax/drivers/kmem"
+#define DAX_UUID "6f1f0d8e-2a3b-4c5d-8e9f-0a1b2c3d4e5f"
+
+static struct state kmem_unbound, kmem_bound;
+static bool kmem_ready;
+
+static int kmem_unbind(void)
+{
+	return write_file(KMEM "/unbind", "dax0.0");
+}
+
+/* How many memory blocks "System RAM (kmem)" has now. */
+static int kmem_blocks(void)
+{
+	char *iomem = read_file("/proc/iomem"), *p;
+	int blocks = 0;
+
+	for (p = iomem; p && (p = strstr(p, " : System RAM (kmem)")); p++) {
+		char *line = p;
+		uint64_t s, e;
+
+		while (line > iomem && line[-1] != '\n')
+			line--;
+		if (sscanf(line, " %" SCNx64 "-%" SCNx64, &s, &e) == 2)
+			blocks += (e + 1 - s) / bs;
+	}
+	free(iomem);
+	return blocks;
+}
+
+/*
+ * The NVDIMM's raw namespace as device-dax (no ndctl: sysfs, see qemu.md section 8), bound
+ * to kmem once: its blocks appear offline. Its range spans several sections, so a failure
+ * in a later section's sparse_add_section() is reachable, from this task (kmem's probe runs
+ * in the writer of bind).
+ */
+static bool kmem_setup(void)
+{
+	int err, blocks;
+
+	bs = memory_block_size();
+	if (access(ND_DAX, F_OK) || access(KMEM, F_OK)) {
+		hp_skip("no NVDIMM dax seed (%s) or no kmem driver", ND_DAX);
+		return true;
+	}
+	/* without BLK_DEV_PMEM (our config) the raw namespace has no driver to leave */
+	if (!access("/sys/bus/nd/drivers/nd_pmem/namespace0.0", F_OK))
+		CHECK(!(err = write_file("/sys/bus/nd/drivers/nd_pmem/unbind", "namespace0.0")),
+		      "nd_pmem unbind: %s", strerror(-err));
+	CHECK(!(err = write_file(ND_DAX "/uuid", DAX_UUID)), "dax0.0 uuid: %s", strerror(-err));
+	CHECK(!(err = write_file(ND_DAX "/mode", "pmem")), "dax0.0 mode: %s", strerror(-err));
+	CHECK(!(err = write_file(ND_DAX "/align", "2097152")), "dax0.0 align: %s", strerror(-err));
+	CHECK(!(err = write_file(ND_DAX "/namespace", "namespace0.0")), "dax0.0 namespace: %s",
+	      strerror(-err));
+	CHECK(!(err = write_file("/sys/bus/nd/drivers/dax_pmem/bind", "dax0.0")),
+	      "dax_pmem bind: %s", strerror(-err));
+	CHECK(!(err = write_file("/sys/bus/dax/drivers/device_dax/unbind", "dax0.0")),
+	      "device_dax unbind: %s", strerror(-err));
+	check_linear_map_stable();
+	state_take(&kmem_unbound);
+	/* new_id binds it too */
+	CHECK(!(err = write_file(KMEM "/new_id", "dax0.0")), "kmem new_id: %s", strerror(-err));
+	blocks = kmem_blocks();
+	CHECK(blocks > 1, "kmem added %d blocks", blocks);
+	state_take(&kmem_bound);
+	CHECK(!(err = kmem_unbind()), "kmem unbind: %s", strerror(-err));
+	{
+		struct state now;
+		bool same;
+
+		state_take(&now);
+		same = state_same(&kmem_unbound, &now);
+		state_free(&now);
+		CHECK(same, "a clean kmem bind/unbind did not restore the state");
+	}
+	kmem_ready = true;
+	note("dax0.0 on kmem: %d blocks of %" PRIu64 " MiB (%" PRIu64 " sections each); a clean "
+	     "bind/unbind restores the state", blocks, bs / MiB, bs >> 27);
+	return true;
+}
+
+static bool kmem_sweep(const char *kind)
+{
+	struct step st = { .name = "kmem bind", .path = KMEM "/bind", .text = "dax0.0",
+			   .undo = kmem_unbind };
+
+	if (!kmem_ready) {
+		hp_skip("no device-dax on kmem (see kmem_setup)");
+		return true;
+	}
+	if (!fault_injection_available(kind))
+		return true;
+	return sweep(kind, &st, &kmem_unbound, &kmem_bound);
+}
+
+static bool kmem_slab(void) { return kmem_sweep("slab"); }
+static bool kmem_page(void) { return kmem_sweep("page"); }
+
 /* ---- ACPI: DIMMs added while the hot-plug worker's allocations fail ---- */
 
 /*
@@ -868,13 +971,14 @@ static long dimm_add_trial(const char *dir, const char *id, long space, bool *fi
 			   bool *absent, bool *ok)
 {
 	char reply[256], text[24];
-	struct mem_snapshot before, now;
+	struct state before, now;
+	bool in_iomem, dumped;
+	int n, dumps;
 	uint64_t addr;
-	bool in_iomem;
 	long left;
-	int n;
 
-	snapshot_take(&before);
+	state_take(&before);
+	dumps = dmesg_count("FAULT_INJECTION: forcing a failure");
 	snprintf(text, sizeof(text), "%ld", space);
 	mark_workers("1");
 	if (!set_attr(dir, "task-filter", "Y") || !set_attr(dir, "verbose", "2") ||
@@ -887,6 +991,7 @@ static long dimm_add_trial(const char *dir, const char *id, long space, bool *fi
 		goto fail;
 	}
 	n = settled_blocks(addr, &in_iomem);
+	dumped = dmesg_count("FAULT_INJECTION: forcing a failure") > dumps;
 	*fired = read_long(dir, "times") == 0;
 	*absent = !n;
 	left = read_long(dir, "space");
@@ -895,8 +1000,10 @@ static long dimm_add_trial(const char *dir, const char *id, long space, bool *fi
 	note("%s at 0x%" PRIx64 ": space %ld: %s; %d of %d blocks, %s /proc/iomem", id, addr,
 	     space, *fired ? "an allocation failed" : "nothing failed", n,
 	     (int)(DIMM_SIZE / bs), in_iomem ? "in" : "not in");
-	if (*fired)
+	if (*fired && dumped)
 		note_failure_site();
+	else if (*fired)
+		note("    (no stack: the failed allocation was __GFP_NOWARN, e.g. the vmemmap's)");
 	if (!((n == 0 && !in_iomem) || (n == (int)(DIMM_SIZE / bs) && in_iomem))) {
 		note("FAIL: %s: the DIMM at 0x%" PRIx64 " is half added", id, addr);
 		*ok = false;
@@ -904,6 +1011,15 @@ static long dimm_add_trial(const char *dir, const char *id, long space, bool *fi
 	if (!*fired && !n) {
 		note("FAIL: %s: nothing failed, yet the DIMM was not added", id);
 		*ok = false;
+	}
+	if (!n) {
+		/* a failed add leaves nothing: no memmap, no vmemmap, no memblock range */
+		state_take(&now);
+		if (!state_same(&before, &now)) {
+			note("FAIL: %s: the failed add left state behind (above)", id);
+			*ok = false;
+		}
+		state_free(&now);
 	}
 	if (!host_request(reply, sizeof(reply), "dimm-del %s", id)) {
 		note("FAIL: %s: device_del after the %s add: %s", id, n ? "complete" : "failed",
@@ -913,20 +1029,28 @@ static long dimm_add_trial(const char *dir, const char *id, long space, bool *fi
 		note("FAIL: %s: blocks still there after device_del", id);
 		*ok = false;
 	}
-	snapshot_take(&now);
-	if (!snapshot_same(&before, &now)) {
+	state_take(&now);
+	if (!state_same(&before, &now)) {
 		note("FAIL: %s: the state before the add did not come back after device_del", id);
 		*ok = false;
 	}
-	snapshot_free(&now);
-	snapshot_free(&before);
+	state_free(&now);
+	state_free(&before);
 	return space - left;
 fail:
 	set_attr(dir, "probability", "0");
 	mark_workers("0");
-	snapshot_free(&before);
+	state_free(&before);
 	*ok = false;
 	return 0;
+}
+
+/* The @t-th (from 1) number of the comma list @list, or 0. */
+static long space_at(const char *list, int t)
+{
+	while (--t > 0 && list)
+		list = strchr(list, ',') ? strchr(list, ',') + 1 : NULL;
+	return list ? strtol(list, NULL, 10) : 0;
 }
 
 /*
@@ -936,6 +1060,7 @@ fail:
  */
 static bool dimm_add_failing(const char *dir, const char *label)
 {
+	const char *spaces = getenv("FAULT_SPACES");
 	int t, injected = 0, refused = 0;
 	bool fired, absent, ok = true;
 	char reply[256], id[16];
@@ -949,10 +1074,15 @@ static bool dimm_add_failing(const char *dir, const char *label)
 	CHECK(fault_mode(strcmp(dir, FAILSLAB) ? "page" : "slab"), "setup");
 	total = dimm_add_trial(dir, "measure", SPACE_ALL, &fired, &absent, &ok);
 	CHECK(ok && total > 0 && !fired, "the measuring add failed (above)");
-	note("%s: a DIMM add allocates %ld bytes in the workers", label, total);
+	note("%s: a DIMM add uses up a space of %ld in the workers (%s)", label, total,
+	     strcmp(dir, FAILSLAB) ? "pages" : "bytes of slab objects");
 	for (t = 1; t <= trials; t++) {
-		snprintf(id, sizeof(id), "f%d", t);
-		dimm_add_trial(dir, id, total * t / (trials + 1), &fired, &absent, &ok);
+		long space = spaces ? space_at(spaces, t) : total * t / (trials + 1);
+
+		if (space <= 0)
+			break;
+		snprintf(id, sizeof(id), "%c%d", dir[strlen(dir) - 1] == 'b' ? 's' : 'p', t);
+		dimm_add_trial(dir, id, space, &fired, &absent, &ok);
 		injected += fired;
 		refused += fired && absent;
 	}
@@ -973,6 +1103,14 @@ static bool dimm_add_failslab(void) { return dimm_add_failing(FAILSLAB, "failsla
 static bool dimm_add_fail_page_alloc(void)
 {
 	return dimm_add_failing(FAIL_PAGE_ALLOC, "fail_page_alloc");
+}
+
+static bool boot_state(void)
+{
+	bs = memory_block_size();
+	check_linear_map_stable();
+	snapshot_take(&boot);
+	return true;
 }
 
 static int env_int(const char *name, int def)
@@ -1007,8 +1145,26 @@ int main(int argc, char **argv)
 		{ "dimm_offline_page", dimm_offline_page },
 		{ "offline_with_data", offline_with_data },
 		{ "remove_dimm", remove_dimm },
+		{ "kmem_setup", kmem_setup },
+		{ "kmem_slab", kmem_slab },
 		{ "dimm_add_failslab", dimm_add_failslab },
 		{ "dimm_add_fail_page_alloc", dimm_add_fail_page_alloc },
+		/* last: arm64 BUG()s when a linear map table cannot be allocated */
+		{ "kmem_page", kmem_page },
+	};
+
+	/* the DIMM adds alone (to reproduce one, FAULT_SPACES) */
+	static const struct hp_case acpi_add_cases[] = {
+		{ "boot_state", boot_state },
+		{ "dimm_add_failslab", dimm_add_failslab },
+		{ "dimm_add_fail_page_alloc", dimm_add_fail_page_alloc },
+	};
+
+	/* the kmem sweeps alone */
+	static const struct hp_case kmem_cases[] = {
+		{ "kmem_setup", kmem_setup },
+		{ "kmem_slab", kmem_slab },
+		{ "kmem_page", kmem_page },
 	};
 
 	nth_step = env_int("FAULT_NTH_STEP", 1);
@@ -1028,8 +1184,12 @@ int main(int argc, char **argv)
 	free(memset(malloc(8 << 20), 1, 8 << 20));
 	if (argc == 2 && !strcmp(argv[1], "dt"))
 		return hp_run(dt_cases, sizeof(dt_cases) / sizeof(dt_cases[0]));
+	if (argc == 2 && !strcmp(argv[1], "kmem"))
+		return hp_run(kmem_cases, sizeof(kmem_cases) / sizeof(kmem_cases[0]));
+	if (argc == 2 && !strcmp(argv[1], "acpi-add"))
+		return hp_run_all(acpi_add_cases, sizeof(acpi_add_cases) / sizeof(acpi_add_cases[0]));
 	if (argc == 2 && !strcmp(argv[1], "acpi"))
-		return hp_run(acpi_cases, sizeof(acpi_cases) / sizeof(acpi_cases[0]));
-	fprintf(stderr, "usage: fault-inject dt|acpi\n");
+		return hp_run_all(acpi_cases, sizeof(acpi_cases) / sizeof(acpi_cases[0]));
+	fprintf(stderr, "usage: fault-inject dt|acpi|acpi-add|kmem\n");
 	return 2;
 }
