@@ -1061,8 +1061,9 @@ static long space_at(const char *list, int t)
 static bool dimm_add_failing(const char *dir, const char *label)
 {
 	const char *spaces = getenv("FAULT_SPACES");
+	struct mem_snapshot before, now;
 	int t, injected = 0, refused = 0;
-	bool fired, absent, ok = true;
+	bool fired, absent, ok = true, same;
 	char reply[256], id[16];
 	long total;
 
@@ -1070,6 +1071,7 @@ static bool dimm_add_failing(const char *dir, const char *label)
 		hp_skip("no %s", dir);
 		return true;
 	}
+	snapshot_take(&before);
 	/* sleeping allocations and order 0 too; only @dir gets a probability */
 	CHECK(fault_mode(strcmp(dir, FAILSLAB) ? "page" : "slab"), "setup");
 	total = dimm_add_trial(dir, "measure", SPACE_ALL, &fired, &absent, &ok);
@@ -1096,7 +1098,13 @@ static bool dimm_add_failing(const char *dir, const char *label)
 	CHECK(wait_blocks(dimm_addr, dimm_addr + DIMM_SIZE, true, 20000), "clean add incomplete");
 	CHECK(host_request(reply, sizeof(reply), "dimm-del clean"), "host: %s", reply);
 	CHECK(wait_blocks(dimm_addr, dimm_addr + DIMM_SIZE, false, 20000), "blocks still there");
-	return back_to_boot();
+	snapshot_take(&now);
+	same = snapshot_same(&before, &now);
+	snapshot_free(&now);
+	snapshot_free(&before);
+	CHECK(same, "not back to the state before the trials");
+	note("MemTotal, memory blocks and /proc/iomem as before the trials");
+	return true;
 }
 
 static bool dimm_add_failslab(void) { return dimm_add_failing(FAILSLAB, "failslab"); }
@@ -1145,10 +1153,10 @@ int main(int argc, char **argv)
 		{ "dimm_offline_page", dimm_offline_page },
 		{ "offline_with_data", offline_with_data },
 		{ "remove_dimm", remove_dimm },
-		{ "kmem_setup", kmem_setup },
-		{ "kmem_slab", kmem_slab },
 		{ "dimm_add_failslab", dimm_add_failslab },
 		{ "dimm_add_fail_page_alloc", dimm_add_fail_page_alloc },
+		{ "kmem_setup", kmem_setup },
+		{ "kmem_slab", kmem_slab },
 		/* last: arm64 BUG()s when a linear map table cannot be allocated */
 		{ "kmem_page", kmem_page },
 	};
