@@ -615,7 +615,7 @@ static int delete_module(const char *name)
  * MEM_GOING_OFFLINE leaves it online, nothing else changes, and without the failure the same
  * write succeeds.
  */
-static bool notifier_failures(void)
+static bool notifier_steps(void)
 {
 	int err, lines = dmesg_count("Injecting error (-12) to MEM_GOING_");
 	struct state off, on, now;
@@ -653,11 +653,23 @@ static bool notifier_failures(void)
 	state_free(&on);
 	lines = dmesg_count("Injecting error (-12) to MEM_GOING_") - lines;
 	CHECK(lines == 2, "%d 'Injecting error' lines in the log, expected 2", lines);
-	CHECK(!delete_module("memory_notifier_error_inject") &&
-	      !delete_module("notifier_error_inject"), "unload: %m");
 	note("MEM_GOING_ONLINE and MEM_GOING_OFFLINE failed with ENOMEM (2 log lines), nothing "
 	     "changed, the next online and offline succeeded");
 	return true;
+}
+
+static bool notifier_failures(void)
+{
+	bool ok = notifier_steps();
+
+	/* whatever failed: no failure stays armed for the cases after this one */
+	write_file(NOTIFIER_INJECT "/actions/MEM_GOING_ONLINE/error", "0");
+	write_file(NOTIFIER_INJECT "/actions/MEM_GOING_OFFLINE/error", "0");
+	if (block_state(start / bs) && strcmp(block_state(start / bs), "online"))
+		online_block();
+	CHECK(!delete_module("memory_notifier_error_inject") &&
+	      !delete_module("notifier_error_inject"), "unload: %m");
+	return ok;
 }
 
 static bool acpi_sweep(const char *kind, bool go_online)
