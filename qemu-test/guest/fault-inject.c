@@ -827,6 +827,7 @@ static int kmem_blocks(void)
  */
 static bool kmem_setup(void)
 {
+	char align[24];
 	int err, blocks;
 
 	bs = memory_block_size();
@@ -840,7 +841,9 @@ static bool kmem_setup(void)
 		      "nd_pmem unbind: %s", strerror(-err));
 	CHECK(!(err = write_file(ND_DAX "/uuid", DAX_UUID)), "dax0.0 uuid: %s", strerror(-err));
 	CHECK(!(err = write_file(ND_DAX "/mode", "pmem")), "dax0.0 mode: %s", strerror(-err));
-	CHECK(!(err = write_file(ND_DAX "/align", "2097152")), "dax0.0 align: %s", strerror(-err));
+	/* the page size is a valid alignment with every page size (2 MiB is not with 16K) */
+	snprintf(align, sizeof(align), "%ld", sysconf(_SC_PAGESIZE));
+	CHECK(!(err = write_file(ND_DAX "/align", align)), "dax0.0 align: %s", strerror(-err));
 	CHECK(!(err = write_file(ND_DAX "/namespace", "namespace0.0")), "dax0.0 namespace: %s",
 	      strerror(-err));
 	CHECK(!(err = write_file("/sys/bus/nd/drivers/dax_pmem/bind", "dax0.0")),
@@ -865,8 +868,8 @@ static bool kmem_setup(void)
 		CHECK(same, "a clean kmem bind/unbind did not restore the state");
 	}
 	kmem_ready = true;
-	note("dax0.0 on kmem: %d blocks of %" PRIu64 " MiB (%" PRIu64 " sections each); a clean "
-	     "bind/unbind restores the state", blocks, bs / MiB, bs >> 27);
+	note("dax0.0 on kmem: %d blocks of %" PRIu64 " MiB; a clean bind/unbind restores the "
+	     "state", blocks, bs / MiB);
 	return true;
 }
 
