@@ -66,7 +66,7 @@ run_logged "$LOGS/guest-hmm-tests.log" build_hmm_tests ||
 
 list=$guest/initramfs.list
 {
-	for d in /dev /proc /sys /tmp /bin /tests /root; do echo "dir $d 0755 0 0"; done
+	for d in /dev /proc /sys /tmp /bin /sbin /tests /root; do echo "dir $d 0755 0 0"; done
 	echo "nod /dev/console 0600 0 0 c 5 1"
 	echo "file /init $guest/init 0755 0 0"
 	echo "file /bin/busybox $root/bin/busybox 0755 0 0"
@@ -86,6 +86,8 @@ list=$guest/initramfs.list
 		      hexdump od id modprobe insmod env expr readlink realpath uname cttyhack; do
 		echo "slink /bin/$applet busybox 0777 0 0"
 	done
+	# mem-on-off-test.sh runs /sbin/modprobe (memory-notifier-error-inject) by its path
+	echo "slink /sbin/modprobe /bin/busybox 0777 0 0"
 	for t in "$guest"/tests/*; do echo "file /tests/${t##*/} $t 0755 0 0"; done
 	echo "dir /kselftest 0755 0 0"
 	(cd "$kselftest" && find . -mindepth 1 -type d) | sed 's|^\.\(.*\)|dir /kselftest\1 0755 0 0|'

@@ -129,15 +129,31 @@ build_modules() {
 	echo "obj-m := $(cd "$ext" && ls *.c | sed 's/\.c$/.o/' | tr '\n' ' ')" > "$ext/Kbuild"
 	run_logged "$LOGS/modules-ext-$name.log" kmake M="$ext" modules ||
 		die "out-of-tree test modules failed to build for $name: see $LOGS/modules-ext-$name.log"
+	pack_modules
+}
+
+# /lib/modules/$(uname -r)/NAME.ko with the modules.dep of depmod, for modprobe (busybox's, as
+# mem-on-off-test.sh runs it), and /lib/modules/NAME.ko links to them, for load_module() (hp.c).
+pack_modules() {
+	rel=$(cat "$out/include/config/kernel.release")
+	root=$out/modroot
+	rm -rf "$root"
+	mkdir -p "$root/lib/modules/$rel"
+	find "$out" -name '*.ko' -type f -exec ln -s {} "$root/lib/modules/$rel/" \;
+	run_logged "$LOGS/depmod-$name.log" depmod -b "$root" "$rel" ||
+		die "depmod of the modules of $name failed: see $LOGS/depmod-$name.log"
 	list=$out/modules.list
 	{
 		echo "dir /lib 0755 0 0"
 		echo "dir /lib/modules 0755 0 0"
-		find "$out" -name '*.ko' | while read -r ko; do
-			echo "file /lib/modules/${ko##*/} $ko 0644 0 0"
+		echo "dir /lib/modules/$rel 0755 0 0"
+		find "$out" -name '*.ko' -type f | while read -r ko; do
+			echo "file /lib/modules/$rel/${ko##*/} $ko 0644 0 0"
+			echo "slink /lib/modules/${ko##*/} $rel/${ko##*/} 0777 0 0"
 		done
+		echo "file /lib/modules/$rel/modules.dep $root/lib/modules/$rel/modules.dep 0644 0 0"
 	} > "$list"
 	pack_cpio "$list" "$out/modules.cpio.gz" || die "cannot pack the modules of $name"
-	say "kernel $name: modules $(find "$out" -name "*.ko" -printf "%f ")"
+	say "kernel $name: modules $(find "$out" -name "*.ko" -type f -printf "%f ")"
 }
 with_checkout "$rev" build
