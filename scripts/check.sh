@@ -9,7 +9,8 @@
 #   DEBUG_SCENARIOS: PAGE:SCENARIO runs on patched kernels with the debug fragment (KASAN,
 #     DEBUG_VM, PROVE_LOCKING, kmemleak, DEBUG_PAGEALLOC), whose reports fail a run; "" skips them
 #   DEBUG=1: the whole matrix on debug kernels (slower to build and to boot)
-# The baseline runs that show a bug the series fixes must fail, for that reason (baseline_bug).
+# The runs that show a known bug must fail, for that reason (known_bug): the baseline's bugs
+# that the series fixes, and bugs found in both kernels that the series does not fix yet.
 set -u
 . "$(dirname "$0")/lib.sh"
 PAGE_SIZES=${PAGE_SIZES:-4k 16k 64k}
@@ -102,9 +103,9 @@ qemu_and_serial_log() {
 	return "$_rc"
 }
 
-# baseline_bug KERNEL SCENARIO: the patterns by which a baseline run shows a bug the series
-# fixes, one per line; false for a run that must pass.
-baseline_bug() {
+# known_bug KERNEL SCENARIO: the patterns by which a run shows a known bug, one per line; false
+# for a run that must pass. A bug that stops showing fails its stage: update the list then.
+known_bug() {
 	case "$1:$2" in
 	# a 2 MiB sub-section's removal frees the vmemmap page its neighbour's struct pages are in
 	baseline-16k*:memmap-subsection)
@@ -114,6 +115,11 @@ baseline_bug() {
 		printf '%s\n' 'is past MAX_PHYSMEM_BITS' 'kept range [0-9], pfn .* unreadable=[1-9]' ;;
 	baseline-64k*:hmm)
 		echo 'pc : sparse_add_section' ;;
+	# Not fixed yet (both kernels; the baseline has no probe, so only the patched one shows it):
+	# arm64's __pgd_pgtable_alloc() BUG()s when a page table for hot-added memory cannot be
+	# allocated, at the first page allocation of a probe with 4K pages (fault-inject).
+	patched-4k*:fault-inject|patched-4k-debug:fault-inject-debug)
+		echo 'kernel BUG at .*arch/arm64/mm/mmu.c' ;;
 	*) return 1 ;;
 	esac
 }
@@ -154,7 +160,7 @@ for page in $PAGE_SIZES $x86_page; do
 		fi
 		for s in $SCENARIOS; do
 			runs_on "$kernel" "$page" "$s" || continue
-			if bug=$(baseline_bug "$k" "$s"); then
+			if bug=$(known_bug "$k" "$s"); then
 				expect_failure "qemu-$k-$s" "$bug" qemu_and_serial_log "$k" "$s"
 			else
 				run_qemu "$k" "$s"
@@ -169,7 +175,12 @@ if [ -z "${DEBUG:-}" ]; then
 		k=patched-$page-debug
 		run_stage "build-$k" sh "$TOP/scripts/build-kernel.sh" "$k" || continue
 		for run in $DEBUG_SCENARIOS; do
-			[ "${run%%:*}" = "$page" ] && run_qemu "$k" "${run#*:}"
+			[ "${run%%:*}" = "$page" ] || continue
+			if bug=$(known_bug "$k" "${run#*:}"); then
+				expect_failure "qemu-$k-${run#*:}" "$bug" qemu_and_serial_log "$k" "${run#*:}"
+			else
+				run_qemu "$k" "${run#*:}"
+			fi
 		done
 	done
 fi
