@@ -96,6 +96,13 @@ static bool dimm_cycle(int i)
 	      meminfo_kb("MemTotal"));
 
 	CHECK(host_request(reply, sizeof(reply), "dimm-del rep%d", i), "host: %s", reply);
+	/*
+	 * The host's reply comes at _EJ0; the guest's eject then reads the slot's _STA and sends
+	 * _OST. A DIMM added before that lands in the same slot: the eject sees it present ("Eject
+	 * incomplete") and the baseline loses its device check.
+	 */
+	CHECK(wait_workqueue_idle("kacpi_hotplug", 20000), "the guest's eject of rep%d goes on",
+	      i);
 	CHECK(wait_blocks(addr, end, false, 20000), "blocks of rep%d still there", i);
 	CHECK(!iomem_overlaps(addr, end, ""), "rep%d still in /proc/iomem", i);
 	CHECK(vmstat_value("nr_memmap_pages") == start.memmap, "nr_memmap_pages %lld, start %lld",

@@ -859,3 +859,34 @@ bool cycle_readings_steady(const struct cycle_readings *c)
 	steady &= steady_over_cycles("PageTables", c->pagetables, c->n);
 	return steady;
 }
+
+bool wait_workqueue_idle(const char *wq, int timeout_ms)
+{
+	char running[64];
+
+	snprintf(running, sizeof(running), "+%s)", wq);
+	for (;;) {
+		DIR *dir = opendir("/proc");
+		struct dirent *de;
+		bool busy = false;
+
+		while (dir && (de = readdir(dir)) && !busy) {
+			char path[300], *stat;
+
+			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+			stat = read_file(path);
+			busy = stat && strstr(stat, running);
+			free(stat);
+		}
+		if (dir)
+			closedir(dir);
+		if (!busy)
+			return true;
+		if (timeout_ms <= 0)
+			return false;
+		usleep(10 * 1000);
+		timeout_ms -= 10;
+	}
+}

@@ -192,3 +192,9 @@ void cycle_readings_init(struct cycle_readings *c, int cycles);
 void cycle_readings_take(struct cycle_readings *c, struct reading *r);
 /* steady_over_cycles() for the three series; true if none leaks. */
 bool cycle_readings_steady(const struct cycle_readings *c);
+/*
+ * Waits up to @timeout_ms until no kworker runs a work item of workqueue @wq (its name in
+ * /proc/PID/stat is "kworker/...+WQ" while it does). E.g. "kacpi_hotplug": QEMU reports
+ * DEVICE_DELETED at the guest's _EJ0, before the guest's eject has read _STA and sent _OST.
+ */
+bool wait_workqueue_idle(const char *wq, int timeout_ms);
