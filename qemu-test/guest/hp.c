@@ -840,6 +840,7 @@ void cycle_readings_init(struct cycle_readings *c, int cycles)
 	c->unaccounted = calloc(cycles, sizeof(long long));
 	c->unreclaimable = calloc(cycles, sizeof(long long));
 	c->pagetables = calloc(cycles, sizeof(long long));
+	c->kasan = dmesg_count("KernelAddressSanitizer initialized") > 0;
 }
 
 void cycle_readings_take(struct cycle_readings *c, struct reading *r)
@@ -855,7 +856,12 @@ bool cycle_readings_steady(const struct cycle_readings *c)
 {
 	bool steady = steady_over_cycles("pages no counter accounts for", c->unaccounted, c->n);
 
-	steady &= steady_over_cycles("SUnreclaim", c->unreclaimable, c->n);
+	if (c->kasan)
+		note("SUnreclaim %lld -> %lld pages: not judged, KASAN's quarantine holds freed "
+		     "objects in their slabs", c->n ? c->unreclaimable[0] : 0,
+		     c->n ? c->unreclaimable[c->n - 1] : 0);
+	else
+		steady &= steady_over_cycles("SUnreclaim", c->unreclaimable, c->n);
 	steady &= steady_over_cycles("PageTables", c->pagetables, c->n);
 	return steady;
 }

@@ -187,10 +187,11 @@ void hp_state_free(struct hp_state *s);
 struct cycle_readings {
 	int n;
 	long long *unaccounted, *unreclaimable, *pagetables;
+	bool kasan;	/* its quarantine keeps freed objects in their slabs: SUnreclaim grows */
 };
 void cycle_readings_init(struct cycle_readings *c, int cycles);
 void cycle_readings_take(struct cycle_readings *c, struct reading *r);
-/* steady_over_cycles() for the three series; true if none leaks. */
+/* steady_over_cycles() for the three series (SUnreclaim not under KASAN); true if none leaks. */
 bool cycle_readings_steady(const struct cycle_readings *c);
 /*
  * Waits up to @timeout_ms until no kworker runs a work item of workqueue @wq (its name in
