@@ -271,8 +271,9 @@ static bool memmap_placement(void)
 		CHECK(used < block_memmap_pages / 2, "the probe took %lld free pages: its %ld memmap "
 		      "pages did not come from the block", used, block_memmap_pages);
 	else
-		CHECK(used >= block_memmap_pages, "the probe took %lld free pages, less than its "
-		      "%ld memmap pages", used, block_memmap_pages);
+		/* half: a page freed elsewhere meanwhile must not fail it (64K: 8 memmap pages) */
+		CHECK(used >= block_memmap_pages / 2, "the probe took %lld free pages, not its %ld "
+		      "memmap pages", used, block_memmap_pages);
 	CHECK(online_block(), "online");
 	note("online movable: MemTotal +%lld kB (block %" PRIu64 " kB, %ld memmap pages in it); "
 	     "first %ld pages of the block: %s", meminfo_kb("MemTotal") - start.snap.memtotal_kb,
