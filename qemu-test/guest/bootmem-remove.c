@@ -31,7 +31,6 @@
 
 #define EXTENT_SIZE (1024 * MiB)
 #define SWITCH "/sys/module/memory_hotplug/parameters/remove_boot_memory"
-#define PTDUMP "/sys/kernel/debug/kernel_page_tables"
 #define SEED 0x626f6f746d656dULL
 
 static uint64_t bs, page;
@@ -44,78 +43,6 @@ static uint64_t removed_until;		/* [extent, removed_until) is gone */
 static int cycles = 410;		/* BOOTMEM_CYCLES= in the environment */
 static int warmup_cycles = 10;		/* BOOTMEM_WARMUP= */
 static uint64_t cycle_size = EXTENT_SIZE;	/* BOOTMEM_CYCLE_MIB=: cycle only the start of the extent */
-
-/* Mapped ranges of one region of the kernel page tables, from the ptdump. */
-struct mapping {
-	uint64_t start, end;
-	int level;	/* 0 PGD .. 4 PTE */
-	bool cont;	/* a contiguous range (CON) */
-};
-struct region_map {
-	struct mapping *m;
-	int nr;
-	uint64_t bytes;
-};
-struct pgtables {
-	struct region_map linear, vmemmap;
-};
-
-static int level_of(const char *name)
-{
-	static const char *const names[] = { "PGD", "P4D", "PUD", "PMD", "PTE" };
-
-	for (int i = 0; i < 5; i++)
-		if (!strcmp(name, names[i]))
-			return i;
-	return -1;
-}
-
-/* Reads the mapped (present) ranges of the linear map and of the vmemmap from the ptdump. */
-static bool pgtables_read(struct pgtables *pt)
-{
-	char *buf = read_file(PTDUMP), *line, *save;
-	struct region_map *cur = NULL;
-
-	memset(pt, 0, sizeof(*pt));
-	if (!buf)
-		return false;
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		uint64_t start, end;
-		char size[16], level[8];
-		int n = 0;
-
-		if (strstr(line, "---[ Linear Mapping start"))
-			cur = &pt->linear;
-		else if (strstr(line, "---[ vmemmap start"))
-			cur = &pt->vmemmap;
-		else if (strstr(line, "---["))
-			cur = NULL;
-		if (!cur || sscanf(line, "0x%" SCNx64 "-0x%" SCNx64 " %15s %7s %n", &start, &end,
-				   size, level, &n) < 4 || !n || !line[n])
-			continue;	/* not in a region we watch, or not mapped (no attributes) */
-		cur->m = realloc(cur->m, (cur->nr + 1) * sizeof(*cur->m));
-		cur->m[cur->nr++] = (struct mapping){ start, end, level_of(level),
-						      strstr(line + n, "CON") != NULL };
-		cur->bytes += end - start;
-	}
-	free(buf);
-	return pt->linear.nr && pt->vmemmap.nr;
-}
-
-static void pgtables_free(struct pgtables *pt)
-{
-	free(pt->linear.m);
-	free(pt->vmemmap.m);
-}
-
-/* Is anything in [start, last] mapped? (An inclusive end: a span can end at 2^64.) */
-static bool region_mapped(const struct region_map *r, uint64_t start, uint64_t last)
-{
-	for (int i = 0; i < r->nr; i++)
-		if (r->m[i].start <= last && r->m[i].end > start)
-			return true;
-	return false;
-}
 
 /*
  * Table pages that a removal freed: a table at level @level + 1 spans 2^shift bytes; it existed
@@ -479,76 +406,6 @@ static bool workload_after_removal(void)
 	return true;
 }
 
-/*
- * Where the memory is, in pages: free (MemFree, and the per-cpu lists, which MemFree does not
- * count and which come and go by hundreds), slab (it grows and shrinks by whole slabs; KASAN's
- * quarantine keeps freed objects in their slabs), what processes and the page cache use, page
- * tables and kernel stacks (kernel threads come and go), and the stack depot's pools: KASAN and
- * kmemleak record every new allocation and free stack trace there, in pools of 4 pages that are
- * never freed, so on the debug kernel it grows by a pool every few cycles by design. A leaked
- * page is in none of these: "unaccounted" (MemTotal less all of them) rises for good.
- */
-struct reading {
-	long long free, pcp, slab, user, kernel, depot, unaccounted;
-};
-
-static long long pages_of(const char *key)
-{
-	return meminfo_kb(key) * 1024 / (long long)page;
-}
-
-static long long pcp_pages(void)
-{
-	char *buf = read_file("/proc/zoneinfo"), *p;
-	long long pages = 0;
-
-	for (p = buf; p && (p = strstr(p, "count:")); p += 6)
-		pages += strtoll(p + 6, NULL, 10);
-	free(buf);
-	return pages;
-}
-
-static void take_reading(struct reading *r)
-{
-	char *buf, *p;
-
-	/*
-	 * The counters are per-cpu deltas folded into the totals every second, each up to its
-	 * threshold (dozens of pages) in between: fold them now. Pages move between the per-cpu
-	 * lists and the free lists all the time (a list over its high mark is trimmed by a
-	 * batch): a reading counts a batch twice or not at all if one moves while /proc/zoneinfo
-	 * and /proc/meminfo are read, so read until MemFree is the same before and after.
-	 */
-	write_file("/proc/sys/vm/stat_refresh", "1");
-	for (int tries = 0; tries < 20; tries++) {
-		r->free = pages_of("MemFree");
-		r->pcp = pcp_pages();
-		if (pages_of("MemFree") == r->free)
-			break;
-	}
-	r->depot = 0;
-	buf = read_file("/sys/kernel/debug/stackdepot/stats");
-	if (buf && (p = strstr(buf, "pools:")))
-		r->depot = strtoll(p + 6, NULL, 10) * 4;	/* DEPOT_POOL_ORDER 2 */
-	free(buf);
-	r->slab = pages_of("Slab");
-	r->user = pages_of("AnonPages") + pages_of("Cached") + pages_of("Buffers");
-	r->kernel = pages_of("PageTables") + pages_of("SecPageTables") + pages_of("KernelStack") +
-		    pages_of("Percpu");
-	r->unaccounted = pages_of("MemTotal") - r->free - r->pcp - r->slab - r->user - r->kernel -
-			 r->depot;
-}
-
-/*
- * Give back what the kernel holds for later and frees on demand: the page cache, dentries and
- * inodes (the memory blocks' sysfs files are kernfs nodes). KASAN's quarantine is not flushed: it
- * keeps freed objects in their slabs, which the reading counts.
- */
-static void drain(void)
-{
-	write_file("/proc/sys/vm/drop_caches", "3");
-}
-
 static bool cycle_once(void)
 {
 	char text[32];
@@ -561,38 +418,6 @@ static bool cycle_once(void)
 	CHECK(!set_range_state(extent, extent + cycle_size, bs, "offline"), "offline");
 	CHECK(!remove_range(extent, cycle_size), "remove");
 	return true;
-}
-
-/* Least-squares slope of y[0..n) against 0..n-1. */
-static double trend(const long long *y, int n)
-{
-	double mx = (n - 1) / 2.0, my = 0, sxy = 0, sxx = 0;
-
-	for (int i = 0; i < n; i++)
-		my += (double)y[i] / n;
-	for (int i = 0; i < n; i++) {
-		sxy += (i - mx) * (y[i] - my);
-		sxx += (i - mx) * (i - mx);
-	}
-	return n > 1 ? sxy / sxx : 0;
-}
-
-static int cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static long long median(const long long *y, int n)
-{
-	long long *sorted = malloc(n * sizeof(*y)), m;
-
-	memcpy(sorted, y, n * sizeof(*y));
-	qsort(sorted, n, sizeof(*y), cmp_ll);
-	m = sorted[n / 2];
-	free(sorted);
-	return m;
 }
 
 /*
@@ -609,12 +434,11 @@ static long long median(const long long *y, int n)
 static bool cycles_without_drift(void)
 {
 	int measured = cycles - warmup_cycles;
-	long long *y, quarter[4];
 	struct accounts first, last;
 	struct timespec t0, t1;
-	bool rising = true;
 	struct reading r;
-	double rise;
+	struct drift d;
+	long long *y;
 
 	if (removed_until != extent + EXTENT_SIZE || !extent) {
 		hp_skip("the extent was not removed");
@@ -626,11 +450,11 @@ static bool cycles_without_drift(void)
 	/* The first cycles make one-time allocations (slab caches, per-cpu lists): warm up. */
 	for (int i = 1; i <= warmup_cycles; i++)
 		CHECK(cycle_once(), "cycle %d", i);
-	drain();
+	drop_caches();
 	CHECK(accounts_take(&first), "reading %s", PTDUMP);
 	for (int i = 0; i < measured; i++) {
 		CHECK(cycle_once(), "cycle %d", warmup_cycles + 1 + i);
-		drain();
+		drop_caches();
 		take_reading(&r);
 		y[i] = r.unaccounted;
 		note("cycle %d: unaccounted %lld (%+lld): free %lld, per-cpu %lld, slab %lld, "
@@ -639,31 +463,27 @@ static bool cycles_without_drift(void)
 	}
 	CHECK(accounts_take(&last), "reading %s", PTDUMP);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	rise = trend(y, measured) * (measured - 1);
-	for (int i = 0; i < 4; i++) {
-		quarter[i] = median(y + i * measured / 4, measured / 4) - y[0];
-		rising &= !i || quarter[i] - quarter[i - 1] >= measured / 80;
-	}
+	drift_judge(y, measured, &d);
 	note("%d probe/online/offline/remove cycles of %" PRIu64 " MiB of the extent in %.1f s; "
 	     "over the last %d: MemTotal %lld -> %lld kB, nr_memmap_pages %lld -> %lld; pages no "
 	     "counter accounts for: trend %+.1f over the run (fails at +%d), medians of the quarters "
 	     "%+lld %+lld %+lld %+lld (fail if each is %d above the one before)",
 	     cycles, cycle_size / MiB,
 	     (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, measured,
-	     first.memtotal_kb, last.memtotal_kb, first.memmap, last.memmap, rise, measured / 10,
-	     quarter[0], quarter[1], quarter[2], quarter[3], measured / 80);
+	     first.memtotal_kb, last.memtotal_kb, first.memmap, last.memmap, d.rise, measured / 10,
+	     d.quarter[0], d.quarter[1], d.quarter[2], d.quarter[3], measured / 80);
 	free(y);
 	CHECK(first.memtotal_kb == last.memtotal_kb, "MemTotal drifted");
 	CHECK(first.memmap == last.memmap, "memmap pages drifted");
 	CHECK(first.pt.linear.bytes == last.pt.linear.bytes &&
 	      first.pt.vmemmap.bytes == last.pt.vmemmap.bytes, "kernel mappings drifted");
 	/* Below 200 cycles the noise is as large as the thresholds: no verdict, not a coin toss. */
-	if (measured < 200)
+	if (!d.judged)
 		note("%d measured cycles: too few to judge a trend (200 at least)", measured);
 	else
-		CHECK(!(rise >= measured / 10 && rising),
+		CHECK(!d.leaking,
 		      "pages go missing cycle after cycle: %.2f a cycle, one every %.1f cycles",
-		      rise / (measured - 1), (measured - 1) / rise);
+		      d.rise / (measured - 1), (measured - 1) / d.rise);
 	pgtables_free(&first.pt);
 	pgtables_free(&last.pt);
 	return true;

@@ -59,27 +59,10 @@ static bool hot_add(void)
 	return true;
 }
 
-/*
- * The memory map of a DIMM's blocks when it lives in the blocks themselves (altmap): with
- * memory_hotplug.memmap_on_memory=1 and a block's memmap a whole number of PMDs (4K pages only:
- * 2 MiB per 128 MiB block), as mhp_supports_memmap_on_memory() requires. It is never online.
- */
-static uint64_t memmap_on_memory_bytes(void)
-{
-	char *param = read_file("/sys/module/memory_hotplug/parameters/memmap_on_memory");
-	bool on = param && param[0] == 'Y';
-	long page = sysconf(_SC_PAGESIZE);
-	uint64_t block_memmap = bs / page * 64, pmd = (uint64_t)page / 8 * page;
-
-	free(param);
-	if (!on || block_memmap % pmd)
-		return 0;
-	return NR_DIMMS * DIMM_SIZE / bs * block_memmap;
-}
-
 static bool online_movable(void)
 {
-	uint64_t self_hosted = memmap_on_memory_bytes();
+	/* the memory map the blocks carry themselves (altmap) is never online */
+	uint64_t self_hosted = NR_DIMMS * DIMM_SIZE / bs * block_memmap_on_memory_bytes();
 	long long want = boot.memtotal_kb + (NR_DIMMS * DIMM_SIZE - self_hosted) / 1024, now;
 	int i, err;
 

@@ -545,4 +545,367 @@ uint64_t cmdline_size(const char *key)
 	}
 	free(cmdline);
 	return v;
+
+/* Kernel page tables from the ptdump (moved from bootmem-remove.c). */
+static int level_of(const char *name)
+{
+	static const char *const names[] = { "PGD", "P4D", "PUD", "PMD", "PTE" };
+
+	for (int i = 0; i < 5; i++)
+		if (!strcmp(name, names[i]))
+			return i;
+	return -1;
+}
+
+bool pgtables_read(struct pgtables *pt)
+{
+	char *buf = read_file(PTDUMP), *line, *save;
+	struct region_map *cur = NULL;
+
+	memset(pt, 0, sizeof(*pt));
+	if (!buf)
+		return false;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		uint64_t start, end;
+		char size[16], level[8];
+		int n = 0;
+
+		if (strstr(line, "---[ Linear Mapping start"))
+			cur = &pt->linear;
+		else if (strstr(line, "---[ vmemmap start"))
+			cur = &pt->vmemmap;
+		else if (strstr(line, "---["))
+			cur = NULL;
+		if (!cur || sscanf(line, "0x%" SCNx64 "-0x%" SCNx64 " %15s %7s %n", &start, &end,
+				   size, level, &n) < 4 || !n || !line[n])
+			continue;	/* not in a region we watch, or not mapped (no attributes) */
+		cur->m = realloc(cur->m, (cur->nr + 1) * sizeof(*cur->m));
+		cur->m[cur->nr++] = (struct mapping){ start, end, level_of(level),
+						      strstr(line + n, "CON") != NULL };
+		cur->bytes += end - start;
+	}
+	free(buf);
+	return pt->linear.nr && pt->vmemmap.nr;
+}
+
+void pgtables_free(struct pgtables *pt)
+{
+	free(pt->linear.m);
+	free(pt->vmemmap.m);
+}
+
+bool region_mapped(const struct region_map *r, uint64_t start, uint64_t last)
+{
+	for (int i = 0; i < r->nr; i++)
+		if (r->m[i].start <= last && r->m[i].end > start)
+			return true;
+	return false;
+}
+
+long pgtable_pages(const struct region_map *r)
+{
+	int page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));
+	long tables = 0;
+
+	/* level 3: PTE tables, one per PMD span; level 2: PMD tables, one per PUD span */
+	for (int level = 3; level >= 2; level--) {
+		int shift = page_shift + (4 - level) * (page_shift - 3);
+		uint64_t span = 1ULL << shift, counted = 1;	/* 1: no span start is odd */
+
+		for (int i = 0; i < r->nr; i++) {
+			uint64_t s = r->m[i].start & ~(span - 1);
+
+			if (r->m[i].level <= level)
+				continue;	/* a leaf at this level or above: no table below */
+			do {
+				tables += s != counted;
+				counted = s;
+				s += span;
+			} while (s && s < r->m[i].end);	/* s == 0: past the top */
+		}
+	}
+	return tables;
+}
+
+/*
+ * Where the memory is, in pages: free (MemFree, and the per-cpu lists, which MemFree does not
+ * count and which come and go by hundreds), slab (it grows and shrinks by whole slabs; KASAN's
+ * quarantine keeps freed objects in their slabs), what processes and the page cache use, page
+ * tables and kernel stacks (kernel threads come and go), and the stack depot's pools: KASAN and
+ * kmemleak record every new allocation and free stack trace there, in pools of 4 pages that are
+ * never freed, so on the debug kernel it grows by a pool every few cycles by design. A leaked
+ * page is in none of these: "unaccounted" (MemTotal less all of them) rises for good.
+ */
+long long meminfo_pages(const char *key)
+{
+	return meminfo_kb(key) * 1024 / sysconf(_SC_PAGESIZE);
+}
+
+static long long pcp_pages(void)
+{
+	char *buf = read_file("/proc/zoneinfo"), *p;
+	long long pages = 0;
+
+	for (p = buf; p && (p = strstr(p, "count:")); p += 6)
+		pages += strtoll(p + 6, NULL, 10);
+	free(buf);
+	return pages;
+}
+
+void take_reading(struct reading *r)
+{
+	char *buf, *p;
+
+	/*
+	 * The counters are per-cpu deltas folded into the totals every second, each up to its
+	 * threshold (dozens of pages) in between: fold them now. Pages move between the per-cpu
+	 * lists and the free lists all the time (a list over its high mark is trimmed by a
+	 * batch): a reading counts a batch twice or not at all if one moves while /proc/zoneinfo
+	 * and /proc/meminfo are read, so read until MemFree is the same before and after.
+	 */
+	write_file("/proc/sys/vm/stat_refresh", "1");
+	for (int tries = 0; tries < 20; tries++) {
+		r->free = meminfo_pages("MemFree");
+		r->pcp = pcp_pages();
+		if (meminfo_pages("MemFree") == r->free)
+			break;
+	}
+	r->depot = 0;
+	buf = read_file("/sys/kernel/debug/stackdepot/stats");
+	if (buf && (p = strstr(buf, "pools:")))
+		r->depot = strtoll(p + 6, NULL, 10) * 4;	/* DEPOT_POOL_ORDER 2 */
+	free(buf);
+	r->slab = meminfo_pages("Slab");
+	r->slab_unreclaimable = meminfo_pages("SUnreclaim");
+	r->pagetables = meminfo_pages("PageTables");
+	r->user = meminfo_pages("AnonPages") + meminfo_pages("Cached") + meminfo_pages("Buffers");
+	r->kernel = r->pagetables + meminfo_pages("SecPageTables") +
+		    meminfo_pages("KernelStack") + meminfo_pages("Percpu");
+	r->unaccounted = meminfo_pages("MemTotal") - r->free - r->pcp - r->slab - r->user -
+			 r->kernel - r->depot;
+}
+
+/*
+ * Give back what the kernel holds for later and frees on demand: the page cache, dentries and
+ * inodes (the memory blocks' sysfs files are kernfs nodes). KASAN's quarantine is not flushed: it
+ * keeps freed objects in their slabs, which the reading counts.
+ */
+void drop_caches(void)
+{
+	write_file("/proc/sys/vm/drop_caches", "3");
+}
+
+double trend(const long long *y, int n)
+{
+	double mx = (n - 1) / 2.0, my = 0, sxy = 0, sxx = 0;
+
+	for (int i = 0; i < n; i++)
+		my += (double)y[i] / n;
+	for (int i = 0; i < n; i++) {
+		sxy += (i - mx) * (y[i] - my);
+		sxx += (i - mx) * (i - mx);
+	}
+	return n > 1 ? sxy / sxx : 0;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+long long median(const long long *y, int n)
+{
+	long long *sorted = malloc(n * sizeof(*y)), m;
+
+	memcpy(sorted, y, n * sizeof(*y));
+	qsort(sorted, n, sizeof(*y), cmp_ll);
+	m = sorted[n / 2];
+	free(sorted);
+	return m;
+}
+
+void drift_judge(const long long *y, int n, struct drift *d)
+{
+	bool rising = true;
+
+	memset(d, 0, sizeof(*d));
+	if (n < 4)
+		return;
+	d->rise = trend(y, n) * (n - 1);
+	for (int i = 0; i < 4; i++) {
+		d->quarter[i] = median(y + i * n / 4, n / 4) - y[0];
+		rising &= !i || d->quarter[i] - d->quarter[i - 1] >= n / 80;
+	}
+	d->judged = n >= 200;
+	d->leaking = d->judged && d->rise >= n / 10 && rising;
+}
+
+uint64_t block_memmap_bytes(void)
+{
+	/* sizeof(struct page) is 64 on arm64 with these configs */
+	return memory_block_size() / sysconf(_SC_PAGESIZE) * 64;
+}
+
+uint64_t block_memmap_on_memory_bytes(void)
+{
+	char *param = read_file("/sys/module/memory_hotplug/parameters/memmap_on_memory");
+	bool on = param && param[0] == 'Y';
+	uint64_t page = sysconf(_SC_PAGESIZE), pmd = page / 8 * page;
+
+	free(param);
+	if (!on || block_memmap_bytes() % pmd)
+		return 0;
+	return block_memmap_bytes();
+}
+
+/* Repeated hot-plug cycles (dimm-repeat, probe-repeat): times and per-cycle readings. */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void note_cycle_times(const char *what, const double *seconds, int n)
+{
+	double *sorted = malloc(n * sizeof(*sorted)), total = 0;
+
+	if (!n)
+		return;
+	memcpy(sorted, seconds, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_double);
+	for (int i = 0; i < n; i++)
+		total += seconds[i];
+	note("%d %s: %.1f s, per cycle median %.3f s, min %.3f s, max %.3f s", n, what, total,
+	     sorted[n / 2], sorted[0], sorted[n - 1]);
+	free(sorted);
+}
+
+bool steady_over_cycles(const char *what, const long long *y, int n)
+{
+	struct drift d;
+
+	drift_judge(y, n, &d);
+	note("%s over %d cycles: %lld -> %lld pages, trend %+.1f over the run (a leak at +%d), "
+	     "medians of the quarters %+lld %+lld %+lld %+lld (a leak if each is %d above the one "
+	     "before)%s", what, n, n ? y[0] : 0, n ? y[n - 1] : 0, d.rise, n / 10, d.quarter[0],
+	     d.quarter[1], d.quarter[2], d.quarter[3], n / 80,
+	     d.judged ? (d.leaking ? ": LEAKING" : ": steady") : ": too few cycles to judge (200)");
+	if (d.leaking)
+		note("%s: %.2f pages a cycle, one every %.1f cycles", what, d.rise / (n - 1),
+		     (n - 1) / d.rise);
+	return !d.leaking;
+}
+
+double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+bool hp_state_take(struct hp_state *s)
+{
+	snapshot_take(&s->snap);
+	s->memmap = vmstat_value("nr_memmap_pages");
+	if (!pgtables_read(&s->pt))
+		return false;
+	s->pt_pages[0] = pgtable_pages(&s->pt.linear);
+	s->pt_pages[1] = pgtable_pages(&s->pt.vmemmap);
+	return true;
+}
+
+bool hp_state_same(const struct hp_state *start, const struct hp_state *now)
+{
+	bool same = snapshot_same(&start->snap, &now->snap);
+
+	note("MemTotal %lld kB (start %lld), nr_memmap_pages %lld (start %lld), page-table pages "
+	     "%ld linear map + %ld vmemmap (start %ld + %ld), mapped %" PRIu64 " + %" PRIu64
+	     " MiB (start %" PRIu64 " + %" PRIu64 ")", now->snap.memtotal_kb,
+	     start->snap.memtotal_kb, now->memmap, start->memmap, now->pt_pages[0],
+	     now->pt_pages[1], start->pt_pages[0], start->pt_pages[1], now->pt.linear.bytes / MiB,
+	     now->pt.vmemmap.bytes / MiB, start->pt.linear.bytes / MiB,
+	     start->pt.vmemmap.bytes / MiB);
+	if (now->memmap != start->memmap)
+		note("nr_memmap_pages differs");
+	if (now->pt_pages[0] != start->pt_pages[0] || now->pt_pages[1] != start->pt_pages[1] ||
+	    now->pt.linear.bytes != start->pt.linear.bytes ||
+	    now->pt.vmemmap.bytes != start->pt.vmemmap.bytes)
+		note("the kernel page tables differ");
+	return same && now->memmap == start->memmap &&
+	       now->pt_pages[0] == start->pt_pages[0] && now->pt_pages[1] == start->pt_pages[1] &&
+	       now->pt.linear.bytes == start->pt.linear.bytes &&
+	       now->pt.vmemmap.bytes == start->pt.vmemmap.bytes;
+}
+
+void hp_state_free(struct hp_state *s)
+{
+	snapshot_free(&s->snap);
+	pgtables_free(&s->pt);
+}
+
+void cycle_readings_init(struct cycle_readings *c, int cycles)
+{
+	c->n = 0;
+	c->unaccounted = calloc(cycles, sizeof(long long));
+	c->unreclaimable = calloc(cycles, sizeof(long long));
+	c->pagetables = calloc(cycles, sizeof(long long));
+	c->kasan = dmesg_count("KernelAddressSanitizer initialized") > 0;
+}
+
+void cycle_readings_take(struct cycle_readings *c, struct reading *r)
+{
+	drop_caches();
+	take_reading(r);
+	c->unaccounted[c->n] = r->unaccounted;
+	c->unreclaimable[c->n] = r->slab_unreclaimable;
+	c->pagetables[c->n++] = r->pagetables;
+}
+
+bool cycle_readings_steady(const struct cycle_readings *c)
+{
+	bool steady = steady_over_cycles("pages no counter accounts for", c->unaccounted, c->n);
+
+	if (c->kasan)
+		note("SUnreclaim %lld -> %lld pages: not judged, KASAN's quarantine holds freed "
+		     "objects in their slabs", c->n ? c->unreclaimable[0] : 0,
+		     c->n ? c->unreclaimable[c->n - 1] : 0);
+	else
+		steady &= steady_over_cycles("SUnreclaim", c->unreclaimable, c->n);
+	steady &= steady_over_cycles("PageTables", c->pagetables, c->n);
+	return steady;
+}
+
+bool wait_workqueue_idle(const char *wq, int timeout_ms)
+{
+	char running[64];
+
+	snprintf(running, sizeof(running), "+%s)", wq);
+	for (;;) {
+		DIR *dir = opendir("/proc");
+		struct dirent *de;
+		bool busy = false;
+
+		while (dir && (de = readdir(dir)) && !busy) {
+			char path[300], *stat;
+
+			if (de->d_name[0] < '0' || de->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+			stat = read_file(path);
+			busy = stat && strstr(stat, running);
+			free(stat);
+		}
+		if (dir)
+			closedir(dir);
+		if (!busy)
+			return true;
+		if (timeout_ms <= 0)
+			return false;
+		usleep(10 * 1000);
+		timeout_ms -= 10;
+	}
 }

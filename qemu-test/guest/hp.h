@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define MEMORY_SYSFS "/sys/devices/system/memory"
 #define MiB (1024UL * 1024)
@@ -108,3 +109,99 @@ long pages_in_range(const void *buf, size_t bytes, uint64_t start, uint64_t end)
 uint64_t cmdline_size(const char *key);
 
 #endif
+
+/* Kernel page tables from the ptdump (moved from bootmem-remove.c). */
+#define PTDUMP "/sys/kernel/debug/kernel_page_tables"
+/* Mapped ranges of one region of the kernel page tables, from the ptdump. */
+struct mapping {
+	uint64_t start, end;
+	int level;	/* 0 PGD .. 4 PTE */
+	bool cont;	/* a contiguous range (CON) */
+};
+struct region_map {
+	struct mapping *m;
+	int nr;
+	uint64_t bytes;
+};
+struct pgtables {
+	struct region_map linear, vmemmap;
+};
+/* Reads the mapped (present) ranges of the linear map and of the vmemmap from the ptdump. */
+bool pgtables_read(struct pgtables *pt);
+void pgtables_free(struct pgtables *pt);
+/* Is anything in [start, last] mapped? (An inclusive end: a span can end at 2^64.) */
+bool region_mapped(const struct region_map *r, uint64_t start, uint64_t last);
+/*
+ * The PTE and PMD table pages that hold the mappings of @r: one for each PMD-sized span with a
+ * page mapped in it, one for each PUD-sized span with a PMD or a page mapped in it.
+ */
+long pgtable_pages(const struct region_map *r);
+
+/* Where the memory is, in pages, and the leak verdict over cycles (moved from bootmem-remove.c). */
+struct reading {
+	long long free, pcp, slab, user, kernel, depot, unaccounted;
+	long long slab_unreclaimable, pagetables;	/* SUnreclaim, PageTables */
+};
+long long meminfo_pages(const char *key);
+/* Folds the per-cpu counters and reads; "unaccounted" is MemTotal less every counter. */
+void take_reading(struct reading *r);
+/* Drops the page cache, dentries and inodes (the kernel frees them on demand anyway). */
+void drop_caches(void);
+/* Least-squares slope of y[0..n) against 0..n-1. */
+double trend(const long long *y, int n);
+long long median(const long long *y, int n);
+/*
+ * The verdict of "Leak checks" (Documentation/testing.md) over @n readings, one a cycle: a leak
+ * keeps growing, so the series leaks when its least-squares trend rises by n/10 over the run
+ * and the median of each quarter of the run is at least n/80 above the one before. Below 200
+ * readings the noise (~40 pages either way) is as large as the thresholds: judged is false.
+ */
+struct drift {
+	double rise;		/* the trend over the run */
+	long long quarter[4];	/* medians of the quarters, less the first reading */
+	bool judged, leaking;
+};
+void drift_judge(const long long *y, int n, struct drift *d);
+
+/* The memory map of one memory block: its bytes, and those memmap_on_memory puts in the block. */
+uint64_t block_memmap_bytes(void);
+/*
+ * With memory_hotplug.memmap_on_memory=1, hot-added blocks whose memmap is a whole number of
+ * PMDs (4K pages: 2 MiB per 128 MiB block) carry it themselves (altmap) and it is never online:
+ * block_memmap_bytes() then, 0 otherwise (parameter off, or 16K/64K pages: not a whole PMD).
+ */
+uint64_t block_memmap_on_memory_bytes(void);
+
+/* Repeated hot-plug cycles (dimm-repeat, probe-repeat): times and per-cycle readings. */
+/* Notes the median, minimum and maximum of @n cycle times. */
+void note_cycle_times(const char *what, const double *seconds, int n);
+/* Judges @n per-cycle readings of @what (pages) with drift_judge(); notes the figures. */
+bool steady_over_cycles(const char *what, const long long *y, int n);
+double seconds_since(const struct timespec *t0);
+/* What must be back after the cycles: MemTotal, blocks, /proc/iomem, memmap, page tables. */
+struct hp_state {
+	struct mem_snapshot snap;
+	long long memmap;	/* nr_memmap_pages */
+	struct pgtables pt;
+	long pt_pages[2];	/* pgtable_pages() of the linear map and the vmemmap */
+};
+bool hp_state_take(struct hp_state *s);
+/* Notes both and returns true if @now is @start again (the page tables exactly). */
+bool hp_state_same(const struct hp_state *start, const struct hp_state *now);
+void hp_state_free(struct hp_state *s);
+/* Per-cycle readings, after drop_caches(): unaccounted pages, SUnreclaim, PageTables. */
+struct cycle_readings {
+	int n;
+	long long *unaccounted, *unreclaimable, *pagetables;
+	bool kasan;	/* its quarantine keeps freed objects in their slabs: SUnreclaim grows */
+};
+void cycle_readings_init(struct cycle_readings *c, int cycles);
+void cycle_readings_take(struct cycle_readings *c, struct reading *r);
+/* steady_over_cycles() for the three series (SUnreclaim not under KASAN); true if none leaks. */
+bool cycle_readings_steady(const struct cycle_readings *c);
+/*
+ * Waits up to @timeout_ms until no kworker runs a work item of workqueue @wq (its name in
+ * /proc/PID/stat is "kworker/...+WQ" while it does). E.g. "kacpi_hotplug": QEMU reports
+ * DEVICE_DELETED at the guest's _EJ0, before the guest's eject has read _STA and sent _OST.
+ */
+bool wait_workqueue_idle(const char *wq, int timeout_ms);
