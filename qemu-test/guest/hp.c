@@ -545,6 +545,7 @@ uint64_t cmdline_size(const char *key)
 	}
 	free(cmdline);
 	return v;
+}
 
 /* Kernel page tables from the ptdump (moved from bootmem-remove.c). */
 static int level_of(const char *name)
