@@ -240,9 +240,13 @@ class Control:
 
     def dimm_del(self, dimm):
         """device_del, then DEVICE_DELETED (removed) or a failing eject _OST (refused)."""
+        slot = next((d["data"]["slot"] for d in self.qmp.command("query-memory-devices")
+                     if d["data"].get("id") == dimm), None)
+
         def ost(e):
             info = e.get("data", {}).get("info", {})
-            return e["event"] == "ACPI_DEVICE_OST" and info.get("device") == dimm
+            return e["event"] == "ACPI_DEVICE_OST" and \
+                (info.get("device") == dimm or info.get("slot") == str(slot))
 
         def done(e):
             if e["event"] == "DEVICE_DELETED":
@@ -262,6 +266,13 @@ class Control:
             return f"err eject refused: ACPI _OST status {status:#x}" + \
                 (" (device busy)" if status == 0x82 else "")
         self.qmp.command("object-del", id=f"mem-{dimm}")
+        # DEVICE_DELETED comes at the guest's _EJ0; its eject then reads _STA and ends with _OST
+        # (eject, status 0). A DIMM added before that lands in the slot the guest still reads.
+        if not self.qmp.wait_event(lambda e: e["event"] == "ACPI_DEVICE_OST" and
+                                   e["data"]["info"].get("slot") == str(slot) and
+                                   e["data"]["info"].get("source") == 3 and
+                                   e["data"]["info"].get("status") == 0, self.DELETE_TIMEOUT):
+            return f"err no eject _OST for slot {slot} after DEVICE_DELETED"
         return "ok"
 
 
