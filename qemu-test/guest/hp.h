@@ -101,4 +101,7 @@ size_t pattern_check(const uint64_t *buf, size_t bytes, uint64_t seed);
 /* Counts the pages of [buf, buf + bytes) whose frames lie in [start, end) (needs root). */
 long pages_in_range(const void *buf, size_t bytes, uint64_t start, uint64_t end);
 
+/* virtio-mem: the hex number after the last "@key" in the kernel log; false if none. */
+bool dmesg_hex(const char *key, uint64_t *value);
+
 #endif
