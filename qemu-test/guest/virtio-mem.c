@@ -119,30 +119,31 @@ static long long expected_memtotal_kb(uint64_t plugged, uint64_t offline)
 /*
  * The host's size reaches the request when the driver has (un)plugged the memory with the
  * device; it adds and onlines, or offlines and removes, the blocks around that. Wait for the
- * guest's view: MemTotal grown by exactly the plugged size less what a user offlined (the
- * memmap of hot-plugged memory comes from boot memory, and unplugged parts of a block are never
- * counted), and one memory block per started memory block of plugged memory.
+ * guest's view: MemTotal grown by exactly the plugged size (the memmap of hot-plugged memory
+ * comes from boot memory, and the unplugged parts of a block are never counted), one memory
+ * block per started memory block of plugged memory, all of them online (a block's state
+ * changes after its pages were counted).
  */
-static bool wait_settled(uint64_t plugged, uint64_t offline)
+static bool wait_settled(uint64_t plugged)
 {
-	long long want_kb = expected_memtotal_kb(plugged, offline), kb = 0;
-	int want_blocks = (plugged + bs - 1) / bs, blocks = 0, online;
+	long long want_kb = expected_memtotal_kb(plugged, 0), kb = 0;
+	int want_blocks = (plugged + bs - 1) / bs, blocks = 0, online = 0;
 
 	for (int ms = 0; ms <= SETTLE_MS; ms += 20) {
 		kb = meminfo_kb("MemTotal");
 		blocks = region_blocks(&online);
-		if (kb == want_kb && blocks == want_blocks)
+		if (kb == want_kb && blocks == want_blocks && online == want_blocks)
 			return true;
 		usleep(20 * 1000);
 	}
-	note("not settled at %" PRIu64 " MiB plugged (%" PRIu64 " MiB offline) after %d s: MemTotal "
-	     "%lld kB, expected %lld kB; %d blocks in the region, expected %d", plugged / MiB,
-	     offline / MiB, SETTLE_MS / 1000, kb, want_kb, blocks, want_blocks);
+	note("not settled at %" PRIu64 " MiB plugged after %d s: MemTotal %lld kB, expected %lld "
+	     "kB; %d blocks in the region, %d online, expected %d", plugged / MiB,
+	     SETTLE_MS / 1000, kb, want_kb, blocks, online, want_blocks);
 	return false;
 }
 
 /* Ask the host for @size bytes; true once the host and the guest got there. */
-static bool resize(uint64_t size, uint64_t offline)
+static bool resize(uint64_t size)
 {
 	char reply[256];
 
@@ -150,7 +151,7 @@ static bool resize(uint64_t size, uint64_t offline)
 		note("host: %s", reply);
 		return false;
 	}
-	return wait_settled(size, offline);
+	return wait_settled(size);
 }
 
 /* Every block of [start, end) online in ZONE_MOVABLE. */
@@ -268,7 +269,7 @@ static bool plug(void)
 	double t0 = now_s();
 	int lines = 0;
 
-	CHECK(resize(plug_size, 0), "plug %" PRIu64 " MiB", plug_size / MiB);
+	CHECK(resize(plug_size), "plug %" PRIu64 " MiB", plug_size / MiB);
 	memmap = vmstat_value("nr_memmap_pages") - memmap;
 	/* allocated from boot memory: not in MemTotal, which holds exactly what was plugged */
 	CHECK(memmap > 0, "nr_memmap_pages did not grow");
@@ -357,7 +358,7 @@ static bool user_offline(void)
 		CHECK(same, "a refused remove changed the memory state");
 	}
 	/* One unit less: the offline blocks go, not the top one; MemTotal does not move. */
-	CHECK(resize(plug_size - chunk, 0), "unplug of %" PRIu64 " MiB", chunk / MiB);
+	CHECK(resize(plug_size - chunk), "unplug of %" PRIu64 " MiB", chunk / MiB);
 	for (uint64_t a = dev_start; a < dev_start + chunk; a += bs)
 		CHECK(!block_state(a / bs), "offline memory%" PRIu64 " still there", a / bs);
 	CHECK(block_state(top / bs), "memory%" PRIu64 " went instead", top / bs);
@@ -368,7 +369,7 @@ static bool user_offline(void)
 	     access(MEMORY_SYSFS "/remove", F_OK) ? "no file" : "EPERM", chunk / MiB,
 	     meminfo_kb("MemTotal"));
 	/* The freed range is plugged again first, so the plugged memory is one range again. */
-	CHECK(resize(plug_size, 0), "plug back to %" PRIu64 " MiB", plug_size / MiB);
+	CHECK(resize(plug_size), "plug back to %" PRIu64 " MiB", plug_size / MiB);
 	CHECK(online_movable(dev_start, dev_start + plug_size), "blocks after the plug back");
 	return true;
 }
@@ -397,7 +398,7 @@ static bool data_survives_partial_unplug(void)
 		before[i] = pages_in_range(data, data_size, dev_start + i * bs,
 					   dev_start + (i + 1) * bs);
 	t0 = now_s();
-	CHECK(resize(half, 0), "unplug to %" PRIu64 " MiB", half / MiB);
+	CHECK(resize(half), "unplug to %" PRIu64 " MiB", half / MiB);
 	for (int i = 0; i < nr_blocks; i++) {
 		if (block_state((dev_start + i * bs) / bs))
 			continue;
@@ -427,7 +428,7 @@ static bool unplug_to_zero(void)
 	struct mem_snapshot now;
 	bool same;
 
-	CHECK(resize(0, 0), "unplug to 0");
+	CHECK(resize(0), "unplug to 0");
 	snapshot_take(&now);
 	same = snapshot_same(&boot, &now);
 	note("unplugged to 0: MemTotal %lld kB (boot %lld kB), blocks and /proc/iomem %s",
@@ -492,10 +493,10 @@ static bool cycles_without_drift(void)
 		CHECK(i <= 1000, "%d blocks removed in %d cycles", removed, i - 1);
 		hi = pick(1, units);
 		lo = pick(0, hi / unit - 1);
-		CHECK(resize(hi, 0), "cycle %d: grow to %" PRIu64 " MiB", i, hi / MiB);
+		CHECK(resize(hi), "cycle %d: grow to %" PRIu64 " MiB", i, hi / MiB);
 		CHECK(online_movable(dev_start, dev_start + (hi + bs - 1) / bs * bs), "cycle %d", i);
-		CHECK(resize(lo, 0), "cycle %d: shrink to %" PRIu64 " MiB", i, lo / MiB);
-		CHECK(resize(0, 0), "cycle %d: shrink to 0", i);
+		CHECK(resize(lo), "cycle %d: shrink to %" PRIu64 " MiB", i, lo / MiB);
+		CHECK(resize(0), "cycle %d: shrink to 0", i);
 		removed += (hi + bs - 1) / bs;
 		take_reading(&r);
 		sunreclaim[i - 1] = r.sunreclaim_kb;
