@@ -36,20 +36,21 @@
 #define DEVICE_ID "vm0"		/* the -device virtio-mem-pci id= of the scenario */
 #define DRIVER_DIR "/sys/bus/virtio/drivers/virtio_mem"
 #define VMEM_RAM "System RAM (virtio_mem)"
-#define SETTLE_MS 30000		/* the driver adds or removes blocks after the host's size moved */
+/* how long the driver may take to add or remove blocks after the host's size moved */
+#define SETTLE_MS 30000
 #define SEED 0x76697274696fULL
 
 static struct mem_snapshot boot;
 static uint64_t bs, page;
-static char vdev[32];			/* virtioN: the device's name, also its /proc/iomem line */
+static char vdev[32];			/* virtioN: the device, also its /proc/iomem line */
 static uint64_t dev_start, dev_size;	/* the device's region */
 static uint64_t dev_block, unit;	/* device block size; what the driver plugs at a time */
-static uint64_t chunk;			/* max(unit, memory block): what one block offline frees */
+static uint64_t chunk;			/* max(unit, memory block) */
 static uint64_t plug_size;
 static bool sbm;
 static int cycles = 20;			/* VMEM_CYCLES= in the environment */
 static int min_blocks = 200;		/* VMEM_MIN_BLOCKS= */
-static long long slab_bound_kb = -1;	/* VMEM_SLAB_BOUND_KB=; by default see cycles_without_drift() */
+static long long slab_bound_kb = -1;	/* VMEM_SLAB_BOUND_KB=; see cycles_without_drift() */
 
 static double now_s(void)
 {
@@ -65,7 +66,8 @@ static bool iomem_find(const char *name, uint64_t *start, uint64_t *end)
 	char *buf = read_file("/proc/iomem"), *line, *save, *colon;
 	bool found = false;
 
-	for (line = strtok_r(buf, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
+	for (line = strtok_r(buf, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
 		colon = strstr(line, " : ");
 		found = colon && !strcmp(colon + 3, name) &&
 			sscanf(line, " %" SCNx64 "-%" SCNx64, start, end) == 2;
@@ -160,7 +162,8 @@ static bool online_movable(uint64_t start, uint64_t end)
 	for (uint64_t nr = start / bs; nr < end / bs; nr++) {
 		const char *st = block_state(nr);
 
-		CHECK(st && !strcmp(st, "online"), "memory%" PRIu64 " is %s", nr, st ? st : "absent");
+		CHECK(st && !strcmp(st, "online"), "memory%" PRIu64 " is %s", nr,
+		      st ? st : "absent");
 		CHECK(!strcmp(valid_zones(nr), "Movable"), "memory%" PRIu64 " zone '%s'", nr,
 		      valid_zones(nr));
 	}
@@ -210,7 +213,7 @@ static bool boot_state(void)
 	dev_size = s - dev_start;
 	CHECK(region_blocks(&online) == 0, "memory blocks in %s's region before any plug", vdev);
 	CHECK(vmem_iomem_bytes(&lines) == 0, "%s lines before any plug", VMEM_RAM);
-	/* With the default (offline) the driver adds one block and waits for someone to online it. */
+	/* With the default (offline) the driver adds one block and waits until it is online. */
 	err = write_file(MEMORY_SYSFS "/auto_online_blocks", "online_movable");
 	CHECK(!err, "auto_online_blocks: %s", strerror(-err));
 	mode = read_file(MEMORY_SYSFS "/auto_online_blocks");
@@ -231,7 +234,7 @@ static bool boot_state(void)
  */
 static bool block_sizes(void)
 {
-	uint64_t pageblock = pageblock_bytes(), logged_bs, want;
+	uint64_t pageblock = pageblock_bytes(), logged_bs = 0, want;
 
 	CHECK(pageblock, "no 'Pages per block' in /proc/pagetypeinfo");
 	CHECK(dmesg_hex("device block size: 0x", &dev_block), "no 'device block size' in dmesg");
@@ -240,13 +243,14 @@ static bool block_sizes(void)
 	want = pageblock > dev_block ? pageblock : dev_block;
 	sbm = dmesg_hex("subblock size: 0x", &unit);
 	if (sbm) {
-		CHECK(unit == want && unit < bs, "subblock 0x%" PRIx64 ", expected 0x%" PRIx64, unit,
-		      want);
+		CHECK(unit == want && unit < bs, "subblock 0x%" PRIx64 ", expected 0x%" PRIx64,
+		      unit, want);
 	} else {
-		CHECK(dmesg_hex("big block size: 0x", &unit), "neither subblock nor big block in dmesg");
+		CHECK(dmesg_hex("big block size: 0x", &unit),
+		      "neither subblock nor big block size in dmesg");
 		CHECK(want >= bs && unit == (dev_block > bs ? dev_block : bs),
-		      "big block 0x%" PRIx64 " (device block 0x%" PRIx64 ", pageblock 0x%" PRIx64 ")",
-		      unit, dev_block, pageblock);
+		      "big block 0x%" PRIx64 " (device block 0x%" PRIx64 ", pageblock 0x%"
+		      PRIx64 ")", unit, dev_block, pageblock);
 	}
 	CHECK(!(dev_start % unit) && !(dev_size % unit) && !(dev_start % bs),
 	      "region [0x%" PRIx64 ", +0x%" PRIx64 ") not aligned to the unit/memory block",
@@ -280,7 +284,8 @@ static bool plug(void)
 	/* The driver merges its blocks' resources: one line under the device's. */
 	CHECK(iomem_find(VMEM_RAM, &s, &e) && s == dev_start && e == end &&
 	      vmem_iomem_bytes(&lines) == plug_size && lines == 1,
-	      "/proc/iomem: '%s' [0x%" PRIx64 "-0x%" PRIx64 "], %d lines", VMEM_RAM, s, e - 1, lines);
+	      "/proc/iomem: '%s' [0x%" PRIx64 "-0x%" PRIx64 "], %d lines", VMEM_RAM, s, e - 1,
+	      lines);
 	note("plugged %" PRIu64 " MiB in %.1f s: memory%" PRIu64 "..memory%" PRIu64
 	     " online movable, MemTotal %lld -> %lld kB (+%" PRIu64 " MiB exactly), memmap +%lld "
 	     "pages (from boot memory), /proc/iomem [0x%" PRIx64 "-0x%" PRIx64 "] %s",
@@ -320,7 +325,7 @@ static bool remove_refused(void)
  * A user may offline a driver's block: the kernel allows it, the driver counts it as offline
  * and keeps it plugged (the host's size does not move), neither re-onlines nor removes it by
  * itself, and on the next unplug request takes offline memory first (highest plugged memory
- * otherwise). "remove" still refuses it.
+ * otherwise). "remove" still refuses it; the user may online it again.
  */
 static bool user_offline(void)
 {
@@ -357,6 +362,12 @@ static bool user_offline(void)
 		      strerror(-err));
 		CHECK(same, "a refused remove changed the memory state");
 	}
+	/* The user can put it back, and take it again. */
+	CHECK(!set_range_state(dev_start, dev_start + chunk, bs, "online_movable") &&
+	      online_movable(dev_start, dev_start + chunk), "re-online of the offline blocks");
+	CHECK(meminfo_kb("MemTotal") == expected_memtotal_kb(plug_size, 0),
+	      "MemTotal %lld kB after the re-online", meminfo_kb("MemTotal"));
+	CHECK(!set_range_state(dev_start, dev_start + chunk, bs, "offline"), "second offline");
 	/* One unit less: the offline blocks go, not the top one; MemTotal does not move. */
 	CHECK(resize(plug_size - chunk), "unplug of %" PRIu64 " MiB", chunk / MiB);
 	for (uint64_t a = dev_start; a < dev_start + chunk; a += bs)
@@ -364,8 +375,9 @@ static bool user_offline(void)
 	CHECK(block_state(top / bs), "memory%" PRIu64 " went instead", top / bs);
 	CHECK(online_movable(dev_start + chunk, dev_start + plug_size), "blocks left");
 	note("user offline of memory%" PRIu64 "..memory%" PRIu64 ": allowed, kept plugged 2 s "
-	     "(host size unchanged), remove: %s; unplug of %" PRIu64 " MiB took them, not the "
-	     "top block; MemTotal %lld kB", dev_start / bs, (dev_start + chunk) / bs - 1,
+	     "(host size unchanged), remove: %s, online and offline again allowed; unplug of %"
+	     PRIu64 " MiB took them, not the top block; MemTotal %lld kB", dev_start / bs,
+	     (dev_start + chunk) / bs - 1,
 	     access(MEMORY_SYSFS "/remove", F_OK) ? "no file" : "EPERM", chunk / MiB,
 	     meminfo_kb("MemTotal"));
 	/* The freed range is plugged again first, so the plugged memory is one range again. */
@@ -392,8 +404,8 @@ static bool data_survives_partial_unplug(void)
 	pattern_fill(data, data_size, SEED);
 	in_region = pages_in_range(data, data_size, dev_start, dev_start + plug_size);
 	CHECK(in_region >= 0, "cannot read /proc/self/pagemap");
-	CHECK(in_region * page >= data_size / 2, "only %ld pages of the pattern in the plugged memory",
-	      in_region);
+	CHECK(in_region * page >= data_size / 2,
+	      "only %ld pages of the pattern in the plugged memory", in_region);
 	for (int i = 0; i < nr_blocks; i++)
 		before[i] = pages_in_range(data, data_size, dev_start + i * bs,
 					   dev_start + (i + 1) * bs);
@@ -405,8 +417,8 @@ static bool data_survives_partial_unplug(void)
 		gone++;
 		moved += before[i];
 		CHECK(pages_in_range(data, data_size, dev_start + i * bs,
-				     dev_start + (i + 1) * bs) == 0, "pattern pages in removed memory%"
-		      PRIu64, (dev_start + i * bs) / bs);
+				     dev_start + (i + 1) * bs) == 0,
+		      "pattern pages in removed memory%" PRIu64, (dev_start + i * bs) / bs);
 	}
 	CHECK(gone == (int)((plug_size - half) / bs), "%d blocks removed", gone);
 	CHECK(moved > 0, "no page of the pattern was in the unplugged half: nothing migrated");
@@ -494,7 +506,8 @@ static bool cycles_without_drift(void)
 		hi = pick(1, units);
 		lo = pick(0, hi / unit - 1);
 		CHECK(resize(hi), "cycle %d: grow to %" PRIu64 " MiB", i, hi / MiB);
-		CHECK(online_movable(dev_start, dev_start + (hi + bs - 1) / bs * bs), "cycle %d", i);
+		CHECK(online_movable(dev_start, dev_start + (hi + bs - 1) / bs * bs),
+		      "cycle %d", i);
 		CHECK(resize(lo), "cycle %d: shrink to %" PRIu64 " MiB", i, lo / MiB);
 		CHECK(resize(0), "cycle %d: shrink to 0", i);
 		removed += (hi + bs - 1) / bs;
@@ -502,14 +515,14 @@ static bool cycles_without_drift(void)
 		sunreclaim[i - 1] = r.sunreclaim_kb;
 		if (r.sunreclaim_kb - first.sunreclaim_kb > rise_max)
 			rise_max = r.sunreclaim_kb - first.sunreclaim_kb;
-		note("cycle %d: 0 -> %" PRIu64 " -> %" PRIu64 " -> 0 MiB: MemTotal %lld kB, blocks %d, "
-		     "nr_memmap_pages %lld, SUnreclaim %lld kB (%+lld)", i, hi / MiB, lo / MiB,
-		     r.memtotal_kb, r.blocks, r.memmap, r.sunreclaim_kb,
+		note("cycle %d: 0 -> %" PRIu64 " -> %" PRIu64 " -> 0 MiB: MemTotal %lld kB, "
+		     "blocks %d, nr_memmap_pages %lld, SUnreclaim %lld kB (%+lld)", i, hi / MiB,
+		     lo / MiB, r.memtotal_kb, r.blocks, r.memmap, r.sunreclaim_kb,
 		     r.sunreclaim_kb - first.sunreclaim_kb);
 		CHECK(r.memtotal_kb == first.memtotal_kb && r.blocks == first.blocks &&
-		      r.memmap == first.memmap, "cycle %d: drift: MemTotal %lld/%lld kB, blocks %d/%d, "
-		      "nr_memmap_pages %lld/%lld", i, r.memtotal_kb, first.memtotal_kb, r.blocks,
-		      first.blocks, r.memmap, first.memmap);
+		      r.memmap == first.memmap, "cycle %d: drift: MemTotal %lld/%lld kB, "
+		      "blocks %d/%d, nr_memmap_pages %lld/%lld", i, r.memtotal_kb,
+		      first.memtotal_kb, r.blocks, first.blocks, r.memmap, first.memmap);
 	}
 	n = i - 1;
 	for (i = n - (n + 3) / 4; i < n; i++)
@@ -523,7 +536,7 @@ static bool cycles_without_drift(void)
 	     removed, first.sunreclaim_kb, rise_max, (n + 3) / 4, floor_kb - first.sunreclaim_kb,
 	     bound);
 	CHECK(floor_kb - first.sunreclaim_kb <= bound,
-	      "SUnreclaim stayed %lld kB or more above its start in the last %d cycles (bound %lld kB)",
+	      "SUnreclaim %lld kB or more above its start in the last %d cycles (bound %lld kB)",
 	      floor_kb - first.sunreclaim_kb, (n + 3) / 4, bound);
 	return true;
 }
