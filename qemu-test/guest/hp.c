@@ -910,3 +910,19 @@ bool wait_workqueue_idle(const char *wq, int timeout_ms)
 		timeout_ms -= 10;
 	}
 }
+
+/* virtio-mem: the sizes its driver logs at probe time */
+bool dmesg_hex(const char *key, uint64_t *value)
+{
+	int len = klogctl(SYSLOG_ACTION_SIZE_BUFFER, NULL, 0);
+	char *buf = malloc(len + 1), *p, *last = NULL;
+
+	len = klogctl(SYSLOG_ACTION_READ_ALL, buf, len);
+	buf[len > 0 ? len : 0] = '\0';
+	for (p = buf; (p = strstr(p, key)); p += strlen(key))
+		last = p;
+	if (last)
+		*value = strtoull(last + strlen(key), NULL, 16);
+	free(buf);
+	return last;
+}

@@ -107,8 +107,9 @@ long pages_in_range(const void *buf, size_t bytes, uint64_t start, uint64_t end)
  * line, with its K/M/G suffix: "hp.ram=2G" -> 2 GiB; 0 if absent.
  */
 uint64_t cmdline_size(const char *key);
+/* virtio-mem: the hex number after the last "@key" in the kernel log; false if none. */
+bool dmesg_hex(const char *key, uint64_t *value);
 
-#endif
 
 /* Kernel page tables from the ptdump (moved from bootmem-remove.c). */
 #define PTDUMP "/sys/kernel/debug/kernel_page_tables"
@@ -205,3 +206,5 @@ bool cycle_readings_steady(const struct cycle_readings *c);
  * DEVICE_DELETED at the guest's _EJ0, before the guest's eject has read _STA and sent _OST.
  */
 bool wait_workqueue_idle(const char *wq, int timeout_ms);
+
+#endif
