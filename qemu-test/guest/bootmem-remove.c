@@ -577,24 +577,6 @@ static double trend(const long long *y, int n)
 	return n > 1 ? sxy / sxx : 0;
 }
 
-static int cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static long long median(const long long *y, int n)
-{
-	long long *sorted = malloc(n * sizeof(*y)), m;
-
-	memcpy(sorted, y, n * sizeof(*y));
-	qsort(sorted, n, sizeof(*y), cmp_ll);
-	m = sorted[n / 2];
-	free(sorted);
-	return m;
-}
-
 /*
  * The extent goes through probe/online/offline/remove cycles: MemTotal, the memmap and the kernel
  * mappings must come back exactly, and no page may leak. The pages no counter accounts for, read

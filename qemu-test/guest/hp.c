@@ -546,3 +546,22 @@ uint64_t cmdline_size(const char *key)
 	free(cmdline);
 	return v;
 }
+
+/* Statistics of readings */
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+long long median(const long long *y, int n)
+{
+	long long *sorted = malloc(n * sizeof(*y)), m;
+
+	memcpy(sorted, y, n * sizeof(*y));
+	qsort(sorted, n, sizeof(*y), cmp_ll);
+	m = sorted[n / 2];
+	free(sorted);
+	return m;
+}

@@ -107,4 +107,7 @@ long pages_in_range(const void *buf, size_t bytes, uint64_t start, uint64_t end)
  */
 uint64_t cmdline_size(const char *key);
 
+/* Statistics of readings */
+long long median(const long long *y, int n);	/* the upper middle one for an even @n */
+
 #endif
