@@ -40,7 +40,8 @@
 static struct mem_snapshot boot, devdax;
 static uint64_t bs, dax_start, dax_end, kmem_start, kmem_end;
 static long long devdax_memmap;
-static char nd_dax[32], dax_dev[32];	/* the nd bus's "daxX.Y" and the dax bus's "daxX.Y" */
+/* the region's seed on the nd bus, and the device-dax instance dax_pmem makes of it */
+static char nd_dax[32], dax_dev[32];
 static int cycles = 20;			/* DAX_KMEM_CYCLES= in the environment */
 
 /* The driver @dev (a sysfs device directory) is bound to, "" if none; a static buffer. */
@@ -138,7 +139,7 @@ static bool blocks_are(uint64_t start, uint64_t end, const char *state, const ch
  */
 static bool devdax_from_namespace(void)
 {
-	char region[128], ns[128], seed[128], *text, *uuid, align[32];
+	char ns[128], seed[128], *text, *uuid, align[32];
 	int err;
 
 	/* libnvdimm registers its devices asynchronously */
@@ -147,7 +148,6 @@ static bool devdax_from_namespace(void)
 	snapshot_take(&boot);
 	bs = memory_block_size();
 	CHECK(bs, "no %s/block_size_bytes", MEMORY_SYSFS);
-	snprintf(region, sizeof(region), ND_DEVICES "/region0");
 	text = read_file(ND_DEVICES "/region0/dax_seed");
 	CHECK(text, "no nvdimm region (region0/dax_seed): is the machine nvdimm=on with an nvdimm?");
 	snprintf(nd_dax, sizeof(nd_dax), "%.*s", (int)strcspn(text, "\n"), text);
