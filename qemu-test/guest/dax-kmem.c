@@ -451,25 +451,28 @@ static double seconds_since(const struct timespec *t0)
  * nr_memmap_pages: kmem's memmap is freed with the range, device_dax's made again).
  *
  * Unreclaimable slab, read after each cycle (after drop_caches), moves between levels a slab or
- * two apart as slabs fill and empty: ~40 KiB with 4K pages, 64 KiB with 16K. Two readings
- * cannot tell that from a leak of a few KiB a cycle; a leak keeps rising, so the median of the
- * last quarter of the cycles must not be more than slab_rise_bound_kb() above the median of the
- * first quarter (medians, because the level jumps). Over 20 cycles the quarters are 15 cycles
- * apart: the bound (80 KiB, two slabs with 16K and 64K pages) catches a leak of 5.3 KiB a cycle
- * with 4K pages, 8.5 KiB with 16K and 34 KiB with 64K. What a cycle allocates per block (the
- * memory_block device, ~1 KiB, its kernfs nodes, its resource) is ~3 KiB: leaked every cycle
- * that is 24 KiB with 8 blocks (4K, 16K), 6 KiB with 2 (64K). A kernel leaking 1 KiB per block
- * (8 KiB a cycle) fails on 4K at +132 KiB. Below SLAB_MIN_CYCLES the quarters
- * are single readings: logged, not judged (on the debug kernel kmemleak finds leaked objects, and
- * KASAN's quarantine keeps freed ones in their slabs).
+ * two apart as slabs fill and empty: ~40 KiB with 4K pages, 64 KiB with 16K, up to ~1 MiB with
+ * 64K. Two readings cannot tell that from a leak of a few KiB a cycle; a leak keeps rising, so
+ * the median of the last quarter of the cycles must not be more than slab_rise_bound_kb() above
+ * the median of the first quarter (medians, because the level jumps). Over 20 cycles the
+ * quarters are 15 cycles apart: the bound (80 KiB, 128 KiB with 16K pages, 2 MiB with 64K)
+ * catches a leak of 5.3 KiB a cycle with 4K pages, 8.5 KiB with 16K and ~140 KiB with 64K.
+ * What a cycle allocates per block (the memory_block device, ~1 KiB, its kernfs nodes, its
+ * resource) is ~3 KiB: leaked every cycle that is 24 KiB with 8 blocks (4K, 16K), 6 KiB with 2
+ * (64K). A kernel leaking 1 KiB per block (8 KiB a cycle) fails on 4K at +132 KiB. Below
+ * SLAB_MIN_CYCLES the quarters are single readings: logged, not judged (on the debug kernel
+ * kmemleak finds leaked objects, and KASAN's quarantine keeps freed ones in their slabs).
  */
 #define SLAB_MIN_CYCLES 12
 
 static long long slab_rise_bound_kb(void)
 {
-	long long two_slabs_kb = 8 * sysconf(_SC_PAGESIZE) / 1024;
+	long long page_kb = sysconf(_SC_PAGESIZE) / 1024;
 
-	return two_slabs_kb > 80 ? two_slabs_kb : 80;
+	/* 64K pages: levels ~1 MiB apart (slabs of 512 KiB; +704 KiB seen on a correct kernel) */
+	if (page_kb >= 64)
+		return 2048;
+	return 8 * page_kb > 80 ? 8 * page_kb : 80;
 }
 
 static bool cycles_without_drift(void)
