@@ -207,4 +207,5 @@ bool cycle_readings_steady(const struct cycle_readings *c);
  */
 bool wait_workqueue_idle(const char *wq, int timeout_ms);
 
+
 #endif
