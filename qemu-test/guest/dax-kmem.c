@@ -437,14 +437,6 @@ static bool cycle_once(int i)
 	return to_devdax();
 }
 
-static double seconds_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) + (t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /*
  * Each cycle must give back exactly what it took: MemTotal, the blocks and /proc/iomem
  * (to_devdax() compares them with the device-dax state) and the memmap pages (vmstat
