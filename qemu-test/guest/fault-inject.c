@@ -157,22 +157,6 @@ static void check_linear_map_stable(void)
 }
 
 
-/* Notes the first line where @a and @b differ. */
-static bool same_lines(const char *what, const char *a, const char *b)
-{
-	size_t i = 0;
-
-	if (!strcmp(a, b))
-		return true;
-	while (a[i] && a[i] == b[i])
-		i++;
-	while (i && a[i - 1] != '\n')
-		i--;
-	note("%s differs; first difference: '%.*s' vs '%.*s'", what,
-	     (int)strcspn(a + i, "\n"), a + i, (int)strcspn(b + i, "\n"), b + i);
-	return false;
-}
-
 static bool state_same(const struct state *a, const struct state *b)
 {
 	bool same = snapshot_same(&a->snap, &b->snap);
@@ -185,9 +169,9 @@ static bool state_same(const struct state *a, const struct state *b)
 		note("PageTables differs: %lld kB vs %lld kB", a->pagetables_kb, b->pagetables_kb);
 		same = false;
 	}
-	same &= same_lines("memblock.memory", a->memblock, b->memblock);
-	same &= same_lines("zoneinfo", a->zones, b->zones);
-	same &= same_lines("ptdump (linear map, vmemmap)", a->ptdump, b->ptdump);
+	same &= same_text("memblock.memory", a->memblock, b->memblock);
+	same &= same_text("zoneinfo", a->zones, b->zones);
+	same &= same_text("ptdump (linear map, vmemmap)", a->ptdump, b->ptdump);
 	return same;
 }
 

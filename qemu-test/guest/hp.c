@@ -291,8 +291,7 @@ void snapshot_take(struct mem_snapshot *s)
 	s->memtotal_kb = meminfo_kb("MemTotal");
 }
 
-/* Notes the first line where @a and @b differ. */
-static bool same_text(const char *what, const char *a, const char *b)
+bool same_text(const char *what, const char *a, const char *b)
 {
 	size_t i = 0;
 
@@ -767,6 +766,22 @@ static int cmp_double(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+bool cycles_verdict(const char *what, const double *seconds, int n,
+		    const struct cycle_readings *c, const struct hp_state *start)
+{
+	struct hp_state end;
+	bool same, steady;
+
+	note_cycle_times(what, seconds, n);
+	steady = cycle_readings_steady(c);
+	CHECK(hp_state_take(&end), "reading %s", PTDUMP);
+	same = hp_state_same(start, &end);
+	hp_state_free(&end);
+	CHECK(same, "the end state differs from the start");
+	CHECK(steady, "pages go missing cycle after cycle");
+	return true;
 }
 
 void note_cycle_times(const char *what, const double *seconds, int n)

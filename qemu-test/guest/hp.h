@@ -67,6 +67,8 @@ struct mem_snapshot {
 void snapshot_take(struct mem_snapshot *s);
 /* true if equal; otherwise notes each difference. */
 bool snapshot_same(const struct mem_snapshot *a, const struct mem_snapshot *b);
+/* true if equal; otherwise notes the first line where @a and @b differ. */
+bool same_text(const char *what, const char *a, const char *b);
 void snapshot_free(struct mem_snapshot *s);
 
 /*
@@ -200,6 +202,9 @@ void cycle_readings_init(struct cycle_readings *c, int cycles);
 void cycle_readings_take(struct cycle_readings *c, struct reading *r);
 /* steady_over_cycles() for the three series (SUnreclaim not under KASAN); true if none leaks. */
 bool cycle_readings_steady(const struct cycle_readings *c);
+/* After @n cycles: notes their @seconds, judges the readings' trend, compares with @start. */
+bool cycles_verdict(const char *what, const double *seconds, int n,
+		    const struct cycle_readings *c, const struct hp_state *start);
 /*
  * Waits up to @timeout_ms until no kworker runs a work item of workqueue @wq (its name in
  * /proc/PID/stat is "kworker/...+WQ" while it does). E.g. "kacpi_hotplug": QEMU reports
