@@ -12,7 +12,8 @@ acpi_tables (comma list of .asl files, relative to the top directory: compiled w
 put in front of the initrd for CONFIG_ACPI_TABLE_UPGRADE, acpi boot only), machine (more
 -M properties, e.g. nvdimm=on), qemu_args (more QEMU arguments, split at spaces; {rundir} is
 the run's directory, for backing files), arch (arm64, or x86_64 for a scenario that boots the
-x86_64 kernels: q35 with SeaBIOS, where boot=acpi; make check runs it on those kernels only).
+x86_64 kernels: q35 with SeaBIOS, where boot=acpi; make check runs it on those kernels only),
+check (the page sizes make check runs it on; make check-full runs every one).
 
 The guest asks for DIMMs over the virtio-serial port "hp.ctl", one line per request:
     dimm-add ID SIZE   -> "ok addr=0x... size=0x..."   (object-add + device_add pc-dimm)
@@ -60,7 +61,7 @@ def parse_size(text):
 def read_scenario(path):
     conf = {"boot": "acpi", "tests": "", "mem": "1G,slots=8,maxmem=8G", "timeout": "300",
             "append": "", "mem_limit": "", "acpi_tables": "", "kernels": "baseline patched",
-            "machine": "", "qemu_args": "", "arch": "arm64"}
+            "machine": "", "qemu_args": "", "arch": "arm64", "check": ""}
     with open(path) as f:
         for num, line in enumerate(f, 1):
             line = line.split("#", 1)[0].strip()
