@@ -20,10 +20,11 @@ x86-hotplug-abi x86-dimm x86-acpi-refusals}
 DEBUG_SCENARIOS=${DEBUG_SCENARIOS-4k:dt-bootmem-debug 4k:acpi-refusals 4k:memmap-subsection \
 4k:virtio-mem-debug 4k:dax-kmem-debug 4k:dimm-repeat-debug 4k:probe-repeat-debug \
 4k:probe-memmap-on-memory-debug 4k:load-remove-debug 4k:fault-inject-debug}
-# make check-full: also the 16K debug kernel, and the ACPI fault injection, which fails until
-# the bugs it found are fixed (Documentation/results.md, "Fault injection").
+# make check-full: also the 16K debug kernel, the ACPI fault injection, which fails until the
+# bugs it found are fixed (Documentation/results.md, "Fault injection"), and the ZONE_NORMAL pin
+# case of load-remove, which kernel allocations in the block can fail.
 if [ -n "${FULL:-}" ]; then
-	SCENARIOS="$SCENARIOS fault-inject-acpi"
+	SCENARIOS="$SCENARIOS fault-inject-acpi load-remove-zone-normal"
 	DEBUG_SCENARIOS="$DEBUG_SCENARIOS 4k:fault-inject-acpi-debug 16k:memmap-subsection 16k:hmm 16k:memblock-reader"
 fi
 table=$LOGS/check-table.txt
