@@ -141,14 +141,15 @@ key() { sed -n "s/^$2=//p" "$TOP/qemu-test/scenarios/$1.conf"; }
 
 # runs_on KERNEL PAGE SCENARIO: whether the scenario runs on this kernel (baseline or patched,
 # its "kernels=" line, both by default), on this page size (4k..64k, or x86_64 for a scenario
-# with arch=x86_64), in this mode (make check: its "check=" page sizes, all by default).
+# with arch=x86_64), in this mode (make check: its "check=" page sizes, or kernels such as
+# patched-4k, all by default).
 runs_on() {
 	_kernels=$(key "$3" kernels) _arch=$(key "$3" arch) _check=$(key "$3" check)
 	case " ${_kernels:-baseline patched} " in *" $1 "*) ;; *) return 1 ;; esac
 	if [ "$2" = x86_64 ]; then [ "$_arch" = x86_64 ]; return; fi
 	[ "${_arch:-arm64}" = arm64 ] || return 1
 	[ -n "${FULL:-}" ] && return 0
-	case " ${_check:-$2} " in *" $2 "*) return 0 ;; esac
+	case " ${_check:-$2} " in *" $2 "*|*" $1-$2 "*) return 0 ;; esac
 	return 1
 }
 

@@ -13,7 +13,8 @@ put in front of the initrd for CONFIG_ACPI_TABLE_UPGRADE, acpi boot only), machi
 -M properties, e.g. nvdimm=on), qemu_args (more QEMU arguments, split at spaces; {rundir} is
 the run's directory, for backing files), arch (arm64, or x86_64 for a scenario that boots the
 x86_64 kernels: q35 with SeaBIOS, where boot=acpi; make check runs it on those kernels only),
-check (the page sizes make check runs it on; make check-full runs every one).
+check (the page sizes, or kernels like patched-4k, make check runs it on; make check-full runs
+it on every one).
 
 The guest asks for DIMMs over the virtio-serial port "hp.ctl", one line per request:
     dimm-add ID SIZE   -> "ok addr=0x... size=0x..."   (object-add + device_add pc-dimm)
