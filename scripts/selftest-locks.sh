@@ -12,7 +12,7 @@ must_wait() {
 	_lock=$1 _what=$2; shift 2
 	flock "$_lock" sleep "$HOLD" &
 	_holder=$!
-	sleep 1
+	while flock -n "$_lock" true; do sleep 0.1; done	# until the holder has it
 	_start=$(date +%s)
 	_rc=0
 	_out=$("$@" 2>&1) || _rc=$?
@@ -20,7 +20,7 @@ must_wait() {
 	wait "$_holder"
 	[ "$_rc" -eq 0 ] || die "$_what failed (exit $_rc) after waiting for $_lock:
 $_out"
-	echo "$_out" | grep -q "waiting for" && [ "$_waited" -ge $((HOLD - 2)) ] ||
+	echo "$_out" | grep -q "waiting for" && [ "$_waited" -ge $((HOLD - 1)) ] ||
 		die "$_what did not wait for $_lock (took ${_waited}s): two targets would collide"
 	say "$_what waited ${_waited}s for ${_lock#"$BUILD"/}, then succeeded"
 }
