@@ -44,34 +44,10 @@ static int cycles = 410;		/* BOOTMEM_CYCLES= in the environment */
 static int warmup_cycles = 10;		/* BOOTMEM_WARMUP= */
 static uint64_t cycle_size = EXTENT_SIZE;	/* BOOTMEM_CYCLE_MIB=: cycle only the start of the extent */
 
-/*
- * Table pages that a removal freed: a table at level @level + 1 spans 2^shift bytes; it existed
- * if a mapping at a lower level than @level lay in its span before, and is gone if nothing in
- * the span is mapped after.
- */
+/* Table pages that a removal freed: it only unmaps (pass 1 refuses a split), so no table is new. */
 static long tables_freed(const struct region_map *before, const struct region_map *after)
 {
-	long freed = 0;
-
-	/* PTE tables (their span is a PMD's) and PMD tables (a PUD's) */
-	for (int level = 3; level >= 2; level--) {
-		int shift = page_shift + (4 - level) * (page_shift - 3);
-		uint64_t span = 1ULL << shift, counted = 1;	/* 1: no span start is odd */
-
-		for (int i = 0; i < before->nr; i++) {
-			uint64_t r = before->m[i].start & ~(span - 1);
-
-			if (before->m[i].level <= level)
-				continue;
-			do {
-				if (r != counted && !region_mapped(after, r, r + (span - 1)))
-					freed++;
-				counted = r;
-				r += span;
-			} while (r && r < before->m[i].end);	/* r == 0: past the top */
-		}
-	}
-	return freed;
+	return pgtable_pages(before) - pgtable_pages(after);
 }
 
 struct accounts {

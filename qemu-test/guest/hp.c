@@ -594,14 +594,6 @@ void pgtables_free(struct pgtables *pt)
 	free(pt->vmemmap.m);
 }
 
-bool region_mapped(const struct region_map *r, uint64_t start, uint64_t last)
-{
-	for (int i = 0; i < r->nr; i++)
-		if (r->m[i].start <= last && r->m[i].end > start)
-			return true;
-	return false;
-}
-
 long pgtable_pages(const struct region_map *r)
 {
 	int page_shift = __builtin_ctzl(sysconf(_SC_PAGESIZE));

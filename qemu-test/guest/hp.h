@@ -132,8 +132,6 @@ struct pgtables {
 /* Reads the mapped (present) ranges of the linear map and of the vmemmap from the ptdump. */
 bool pgtables_read(struct pgtables *pt);
 void pgtables_free(struct pgtables *pt);
-/* Is anything in [start, last] mapped? (An inclusive end: a span can end at 2^64.) */
-bool region_mapped(const struct region_map *r, uint64_t start, uint64_t last);
 /*
  * The PTE and PMD table pages that hold the mappings of @r: one for each PMD-sized span with a
  * page mapped in it, one for each PUD-sized span with a PMD or a page mapped in it.
