@@ -250,30 +250,42 @@ static bool cycle_once(int i)
 /*
  * One cycle in detail: where the memory map is. The probe takes the memmap pages from free
  * memory, or (memmap in the block) next to nothing; the first pages of the online block are its
- * memmap (self-hosted, never free) or free memory.
+ * memmap (self-hosted, never free) or free memory (online_block() checks the page flags).
+ * Free memory also moves with what others allocate and free meanwhile (once in CI, 3851 pages
+ * came free during a 64K probe), so the probe is measured up to three times: a wrong placement
+ * fails all three.
  */
 static bool memmap_placement(void)
 {
-	struct reading before, after;
+	const int tries = 3;
 	long long used;
+	bool as_expected = false;
 
 	if (!found) {
 		hp_skip("no probe");
 		return true;
 	}
-	drop_caches();
-	take_reading(&before);
-	CHECK(probe_block(), "probe");
-	take_reading(&after);
-	used = before.free + before.pcp - after.free - after.pcp;
-	note("probe: nr_memmap_pages +%ld, free memory -%lld pages", block_memmap_pages, used);
+	for (int i = 0; i < tries && !as_expected; i++) {
+		struct reading before, after;
+
+		if (i)
+			CHECK(remove_block(), "remove before measuring again");
+		drop_caches();
+		take_reading(&before);
+		CHECK(probe_block(), "probe");
+		take_reading(&after);
+		used = before.free + before.pcp - after.free - after.pcp;
+		note("probe: nr_memmap_pages +%ld, free memory -%lld pages", block_memmap_pages, used);
+		/* half: 64K has 8 memmap pages, a page freed elsewhere must not fail it */
+		as_expected = memmap_in_block ? used < block_memmap_pages / 2 :
+						used >= block_memmap_pages / 2;
+	}
 	if (memmap_in_block)
-		CHECK(used < block_memmap_pages / 2, "the probe took %lld free pages: its %ld memmap "
-		      "pages did not come from the block", used, block_memmap_pages);
+		CHECK(as_expected, "the probe took %lld free pages: its %ld memmap pages did not come "
+		      "from the block", used, block_memmap_pages);
 	else
-		/* half: a page freed elsewhere meanwhile must not fail it (64K: 8 memmap pages) */
-		CHECK(used >= block_memmap_pages / 2, "the probe took %lld free pages, not its %ld "
-		      "memmap pages", used, block_memmap_pages);
+		CHECK(as_expected, "the probe took %lld free pages, not its %ld memmap pages", used,
+		      block_memmap_pages);
 	CHECK(online_block(), "online");
 	note("online movable: MemTotal +%lld kB (block %" PRIu64 " kB, %ld memmap pages in it); "
 	     "first %ld pages of the block: %s", meminfo_kb("MemTotal") - start.snap.memtotal_kb,
