@@ -17,7 +17,8 @@ check (the page sizes, or kernels like patched-4k, make check runs it on; make c
 it on every one).
 
 The guest asks for DIMMs over the virtio-serial port "hp.ctl", one line per request:
-    dimm-add ID SIZE   -> "ok addr=0x... size=0x..."   (object-add + device_add pc-dimm)
+    dimm-add ID SIZE   -> "ok addr=0x... size=0x... ost=0x..|none" (object-add + device_add
+                                                        pc-dimm, then the guest's insertion _OST)
     dimm-del ID        -> "ok"                         (device_del, DEVICE_DELETED, object-del)
     vmem-size ID SIZE  -> "ok size=0x..."              (qom-set requested-size of virtio-mem ID,
                                                         then wait until its size is SIZE)
@@ -210,14 +211,7 @@ class Control:
 
     def handle(self, words):
         if len(words) == 3 and words[0] == "dimm-add":
-            dimm, size = words[1], parse_size(words[2])
-            self.qmp.command("object-add", **{"qom-type": "memory-backend-ram",
-                                              "id": f"mem-{dimm}", "size": size})
-            self.qmp.command("device_add", driver="pc-dimm", id=dimm, memdev=f"mem-{dimm}")
-            for dev in self.qmp.command("query-memory-devices"):
-                if dev["data"].get("id") == dimm:
-                    return f"ok addr={dev['data']['addr']:#x} size={dev['data']['size']:#x}"
-            raise RuntimeError(f"{dimm} missing from query-memory-devices")
+            return self.dimm_add(words[1], parse_size(words[2]))
         if len(words) == 2 and words[0] == "dimm-del":
             return self.dimm_del(words[1])
         if len(words) == 3 and words[0] == "vmem-size":
@@ -239,6 +233,30 @@ class Control:
             if time.time() > deadline:
                 return f"err {dev} has size {now:#x}, not {size:#x}, after {self.VMEM_TIMEOUT} s"
             time.sleep(0.05)
+
+    INSERT_OST_TIMEOUT = 10
+
+    def dimm_add(self, dimm, size):
+        """device_add; the guest's ACPI hot-plug worker ends with an _OST (insertion, source 1):
+        "ost=STATUS" once it did, "ost=none" if it did not within 10 s (a worker that failed
+        early, or the guest has no ACPI)."""
+        def ost(e):
+            info = e.get("data", {}).get("info", {})
+            return e["event"] == "ACPI_DEVICE_OST" and info.get("device") == dimm and \
+                info.get("source") == 1
+
+        with self.qmp.cond:
+            self.qmp.events = [e for e in self.qmp.events if not ost(e)]
+        self.qmp.command("object-add", **{"qom-type": "memory-backend-ram",
+                                          "id": f"mem-{dimm}", "size": size})
+        self.qmp.command("device_add", driver="pc-dimm", id=dimm, memdev=f"mem-{dimm}")
+        event = self.qmp.wait_event(ost, self.INSERT_OST_TIMEOUT)
+        status = f"{event['data']['info']['status']:#x}" if event else "none"
+        for dev in self.qmp.command("query-memory-devices"):
+            if dev["data"].get("id") == dimm:
+                return f"ok addr={dev['data']['addr']:#x} size={dev['data']['size']:#x} " \
+                    f"ost={status}"
+        raise RuntimeError(f"{dimm} missing from query-memory-devices")
 
     def dimm_del(self, dimm):
         """device_del, then DEVICE_DELETED (removed) or a failing eject _OST (refused)."""

@@ -17,15 +17,16 @@
  * acpi (UEFI + ACPI): an online movable DIMM; upstream's mem-on-off-test.sh, which must reach
  * its memory notifier part and see its failures; the same failures (notifier-error-inject)
  * step by step; online and offline sweeps on one of the DIMM's blocks; then DIMMs added while
- * failslab, then fail_page_alloc, fail allocations of the ACPI hot-plug worker: the DIMM's
- * memory is there completely or not at all, and device_del removes the DIMM.
+ * failslab, then fail_page_alloc, fail allocations of the ACPI hot-plug worker, then while
+ * slab allocations under one function of the worker fail (stack filter): the DIMM's memory is
+ * there completely or not at all, and device_del removes the DIMM.
  * acpi-add, kmem: those DIMM adds alone, the kmem sweeps alone.
  *
  * Environment: FAULT_NTH_STEP (default 1) tries every STEP-th n only, FAULT_NTH_FIRST starts
  * there (to reproduce one n), FAULT_VERBOSE (default 0) is fail*'s verbose for the sweeps
- * (2: a stack per failure), FAULT_TRIALS (default 12) DIMM adds per allocator,
- * FAULT_SETTLE_MS (default 3000) how long a DIMM add that shows nothing counts as failed,
- * FAULT_TRACE=1 notes every write of a sweep (its n and errno) before its state is checked,
+ * (2: a stack per failure), FAULT_TRIALS (default 12) DIMM adds per allocator and per
+ * function of the stack filter, FAULT_SETTLE_MS (default 3000) how long a DIMM add that shows
+ * nothing and sent no _OST counts as failed, FAULT_TRACE=1 notes every write of a sweep (its n and errno) before its state is checked,
  * FAULT_SPACES=a,b,... fails the DIMM adds at these points (see dimm_add_trial) instead.
  */
 #define _GNU_SOURCE
@@ -157,7 +158,8 @@ static void check_linear_map_stable(void)
 }
 
 
-static bool state_same(const struct state *a, const struct state *b)
+/* All but the kernel's page tables: the memory, its memmap, memblock and the zones. */
+static bool state_same_but_tables(const struct state *a, const struct state *b)
 {
 	bool same = snapshot_same(&a->snap, &b->snap);
 
@@ -165,12 +167,19 @@ static bool state_same(const struct state *a, const struct state *b)
 		note("nr_memmap_pages differs: %lld vs %lld", a->memmap_pages, b->memmap_pages);
 		same = false;
 	}
+	same &= same_text("memblock.memory", a->memblock, b->memblock);
+	same &= same_text("zoneinfo", a->zones, b->zones);
+	return same;
+}
+
+static bool state_same(const struct state *a, const struct state *b)
+{
+	bool same = state_same_but_tables(a, b);
+
 	if (a->pagetables_kb != b->pagetables_kb) {
 		note("PageTables differs: %lld kB vs %lld kB", a->pagetables_kb, b->pagetables_kb);
 		same = false;
 	}
-	same &= same_text("memblock.memory", a->memblock, b->memblock);
-	same &= same_text("zoneinfo", a->zones, b->zones);
 	same &= same_text("ptdump (linear map, vmemmap)", a->ptdump, b->ptdump);
 	return same;
 }
@@ -339,13 +348,21 @@ static bool sweep(const char *kind, const struct step *st, const struct state *b
 			      st->name, nth, strerror(-err));
 			CHECK(same, "%s %s, n=%d failed with %s and changed the state (above)",
 			      kind, st->name, nth, strerror(-err));
+			/* callers (the ACPI driver) read EEXIST as "in use": try again, it is not */
+			CHECK(err != -EEXIST, "%s %s, n=%d: an allocation failed, the write said "
+			      "EEXIST", kind, st->name, nth);
 			if (!strstr(errs, strerrorname_np(-err)) && elen < sizeof(errs) - 32)
 				elen += sprintf(errs + elen, "%s%s", elen ? " " : "",
 						strerrorname_np(-err));
 			failures++;
 			continue;
 		}
-		same = state_same(after, &now);
+		/*
+		 * An absorbed failure may map the memory differently: the vmemmap falls back to
+		 * base pages when a PMD's worth cannot be allocated. The undo below must still
+		 * restore every page table.
+		 */
+		same = injected ? state_same_but_tables(after, &now) : state_same(after, &now);
 		state_free(&now);
 		CHECK(same, "%s %s succeeded at n=%d%s but not as a clean one does (above)",
 		      kind, st->name, nth, injected ? " despite the failure" : "");
@@ -906,9 +923,13 @@ static int mark_workers(const char *value)
 	return marked;
 }
 
-/* How many of the DIMM's blocks exist, once that number and /proc/iomem stop changing. */
-static int settled_blocks(uint64_t addr, bool *in_iomem)
+/*
+ * How many of the DIMM's blocks exist, once that number and /proc/iomem stop changing.
+ * @worker_done: the ACPI hot-plug worker evaluated _OST, its end: no need to wait for more.
+ */
+static int settled_blocks(uint64_t addr, bool *in_iomem, bool worker_done)
 {
+	int settle = worker_done ? 0 : settle_ms;
 	int stable = 0, last = -1, waited = 0;
 	bool last_iomem = false;
 
@@ -924,7 +945,7 @@ static int settled_blocks(uint64_t addr, bool *in_iomem)
 		 * worker failed early). A part: when it stays so for 10 s, it is half added.
 		 */
 		if ((n == (int)(DIMM_SIZE / bs) && *in_iomem && stable >= 2) ||
-		    (!n && !*in_iomem && stable * 100 >= settle_ms) || stable >= 100 ||
+		    (!n && !*in_iomem && stable * 100 >= settle) || stable >= 100 ||
 		    waited > 60000)
 			return n;
 		last = n;
@@ -989,7 +1010,7 @@ static long dimm_add_trial(const char *dir, const char *id, long space, bool *fi
 		note("FAIL: %s: host: %s", id, reply);
 		goto fail;
 	}
-	n = settled_blocks(addr, &in_iomem);
+	n = settled_blocks(addr, &in_iomem, !strstr(reply, "ost=none"));
 	dumped = dmesg_count("FAULT_INJECTION: forcing a failure") > dumps;
 	*fired = read_long(dir, "times") == 0;
 	*absent = !n;
@@ -1112,6 +1133,84 @@ static bool dimm_add_fail_page_alloc(void)
 	return dimm_add_failing(FAIL_PAGE_ALLOC, "fail_page_alloc");
 }
 
+/* [*@start, *@end): the text of kernel function @func (to the next symbol in /proc/kallsyms). */
+static bool symbol_range(const char *func, uint64_t *start, uint64_t *end)
+{
+	char type, name[128], line[256];
+	uint64_t addr;
+	FILE *f;
+
+	*start = 0;
+	*end = UINT64_MAX;
+	for (int pass = 0; pass < 2 && (pass == 0 || *start); pass++) {
+		f = fopen("/proc/kallsyms", "r");
+		if (!f)
+			return false;
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "%" SCNx64 " %c %127s", &addr, &type, name) != 3)
+				continue;
+			if (!pass && !strcmp(name, func) && strchr("tT", type))
+				*start = addr;
+			else if (pass && addr > *start && addr < *end)
+				*end = addr;
+		}
+		fclose(f);
+	}
+	return *start && *end != UINT64_MAX;
+}
+
+static bool stack_filter(const char *dir, uint64_t start, uint64_t end)
+{
+	char text[2][24];
+
+	snprintf(text[0], sizeof(text[0]), "0x%" PRIx64, start);
+	snprintf(text[1], sizeof(text[1]), "0x%" PRIx64, end);
+	return set_attr(dir, "require-start", text[0]) && set_attr(dir, "require-end", text[1]) &&
+	       set_attr(dir, "stacktrace-depth", "32");
+}
+
+/*
+ * DIMM adds whose slab allocations under @func alone fail (the fault injection's stack filter),
+ * at up to FAULT_TRIALS points spread over what an add allocates there: @func's own failures, which the
+ * trials spread over the whole worker may never hit. Each add is all or nothing, and device_del
+ * brings back the state before it.
+ */
+static bool dimm_add_under(const char *func)
+{
+	bool fired, absent, ok = true;
+	int trials = 0, refused = 0;
+	uint64_t start, end;
+	long total, step;
+	char id[16];
+
+	if (access(FAILSLAB "/require-start", F_OK)) {
+		hp_skip("no %s/require-start (CONFIG_FAULT_INJECTION_STACKTRACE_FILTER)", FAILSLAB);
+		return true;
+	}
+	CHECK(symbol_range(func, &start, &end), "%s is not in /proc/kallsyms", func);
+	CHECK(fault_mode("slab") && stack_filter(FAILSLAB, start, end), "setup");
+	total = dimm_add_trial(FAILSLAB, "measure", SPACE_ALL, &fired, &absent, &ok);
+	CHECK(ok && !fired, "the measuring add failed (above)");
+	CHECK(total > 0, "a DIMM add allocates nothing under %s", func);
+	step = total / trials > 16 ? total / trials : 16;
+	for (long space = 0; space < total; space += step) {
+		snprintf(id, sizeof(id), "f%d", ++trials);
+		dimm_add_trial(FAILSLAB, id, space, &fired, &absent, &ok);
+		refused += fired && absent;
+	}
+	CHECK(stack_filter(FAILSLAB, 0, UINT64_MAX), "resetting the stack filter");
+	note("under %s (%ld bytes of slab objects an add): %d trials, %d kept the whole DIMM out",
+	     func, total, trials, refused);
+	CHECK(ok, "a DIMM add with %s failing went wrong (above)", func);
+	CHECK(refused > 0, "no failure under %s kept the DIMM out", func);
+	return true;
+}
+
+/* the integer methods the scan and the driver read (_STA, _PXM): acpi_memory_check_device()'s */
+static bool dimm_add_acpi_eval_failing(void) { return dimm_add_under("acpi_evaluate_integer"); }
+/* the links from the memory blocks to the ACPI device, made after the memory was added */
+static bool dimm_add_bind_failing(void) { return dimm_add_under("acpi_bind_one"); }
+
 static bool boot_state(void)
 {
 	bs = memory_block_size();
@@ -1154,6 +1253,8 @@ int main(int argc, char **argv)
 		{ "remove_dimm", remove_dimm },
 		{ "dimm_add_failslab", dimm_add_failslab },
 		{ "dimm_add_fail_page_alloc", dimm_add_fail_page_alloc },
+		{ "dimm_add_acpi_eval_failing", dimm_add_acpi_eval_failing },
+		{ "dimm_add_bind_failing", dimm_add_bind_failing },
 		{ "kmem_setup", kmem_setup },
 		{ "kmem_slab", kmem_slab },
 		/* last: arm64 BUG()s when a linear map table cannot be allocated */
@@ -1165,6 +1266,8 @@ int main(int argc, char **argv)
 		{ "boot_state", boot_state },
 		{ "dimm_add_failslab", dimm_add_failslab },
 		{ "dimm_add_fail_page_alloc", dimm_add_fail_page_alloc },
+		{ "dimm_add_acpi_eval_failing", dimm_add_acpi_eval_failing },
+		{ "dimm_add_bind_failing", dimm_add_bind_failing },
 	};
 
 	/* the kmem sweeps alone */
