@@ -1178,7 +1178,7 @@ static bool stack_filter(const char *dir, uint64_t start, uint64_t end)
 static bool dimm_add_under(const char *func)
 {
 	bool fired, absent, ok = true;
-	int trials = 0, refused = 0;
+	int tried = 0, injected = 0, refused = 0;
 	uint64_t start, end;
 	long total, step;
 	char id[16];
@@ -1194,15 +1194,16 @@ static bool dimm_add_under(const char *func)
 	CHECK(total > 0, "a DIMM add allocates nothing under %s", func);
 	step = total / trials > 16 ? total / trials : 16;
 	for (long space = 0; space < total; space += step) {
-		snprintf(id, sizeof(id), "f%d", ++trials);
+		snprintf(id, sizeof(id), "f%d", ++tried);
 		dimm_add_trial(FAILSLAB, id, space, &fired, &absent, &ok);
+		injected += fired;
 		refused += fired && absent;
 	}
 	CHECK(stack_filter(FAILSLAB, 0, UINT64_MAX), "resetting the stack filter");
-	note("under %s (%ld bytes of slab objects an add): %d trials, %d kept the whole DIMM out",
-	     func, total, trials, refused);
+	note("under %s (%ld bytes of slab objects an add): %d trials, %d with a failure injected, "
+	     "%d of them kept the whole DIMM out", func, total, tried, injected, refused);
 	CHECK(ok, "a DIMM add with %s failing went wrong (above)", func);
-	CHECK(refused > 0, "no failure under %s kept the DIMM out", func);
+	CHECK(injected > 0, "no allocation under %s failed", func);
 	return true;
 }
 
