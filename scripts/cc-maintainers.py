@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Message filter for 'git filter-branch --msg-filter' (run by scripts/cc-series.sh): replace a
 commit's Cc: lines, but Cc: stable, with those scripts/get_maintainer.pl gives for its diff, placed
-before the Signed-off-by: lines. Needs GIT_COMMIT (set by filter-branch) and KTREE, the kernel
+before the last Signed-off-by: line (ours; a backport keeps its upstream tags above it). Needs GIT_COMMIT (set by filter-branch) and KTREE, the kernel
 work tree whose get_maintainer.pl and MAINTAINERS to use."""
 import os
 import re
@@ -20,6 +20,6 @@ with tempfile.NamedTemporaryFile("w", suffix=".patch") as f:
                          check=True, capture_output=True, text=True, cwd=os.environ["KTREE"]).stdout
 cc = ["Cc: " + line.strip() for line in out.splitlines() if line.strip()]
 lines = [l for l in msg.split("\n") if not (l.startswith("Cc: ") and "stable@" not in l)]
-sob = next(i for i, l in enumerate(lines) if l.startswith("Signed-off-by:"))
+sob = max(i for i, l in enumerate(lines) if l.startswith("Signed-off-by:"))
 lines[sob:sob] = cc
 sys.stdout.write("\n".join(lines))
