@@ -140,10 +140,9 @@ int main(void)
 		{ "start_state", start_state },
 		{ "cycles_then_start_state", cycles_then_start_state },
 	};
-	const char *env = getenv("DIMM_CYCLES");
-
-	if (env && atoi(env) > 1)
-		cycles = atoi(env);
+	cycles = env_int("DIMM_CYCLES", cycles);
+	if (cycles < 2)
+		return 2;
 	warmup = cycles / 10 < 10 ? cycles / 10 : 10;
 	return hp_run(cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -184,6 +184,18 @@ static bool state_same(const struct state *a, const struct state *b)
 	return same;
 }
 
+/* Whether the state now is @s (state_same() notes the differences). */
+static bool state_now_same(const struct state *s)
+{
+	struct state now;
+	bool same;
+
+	state_take(&now);
+	same = state_same(s, &now);
+	state_free(&now);
+	return same;
+}
+
 static long read_long(const char *dir, const char *file)
 {
 	char path[128], *text;
@@ -371,9 +383,7 @@ static bool sweep(const char *kind, const struct step *st, const struct state *b
 		/* a failure the kernel absorbed (a retry, a lost uevent): undo and go on */
 		absorbed++;
 		CHECK(!st->undo(), "%s %s, n=%d: cannot undo the step", kind, st->name, nth);
-		state_take(&now);
-		same = state_same(before, &now);
-		state_free(&now);
+		same = state_now_same(before);
 		CHECK(same, "%s %s, n=%d: not back to the state before after the undo", kind,
 		      st->name, nth);
 	}
@@ -420,15 +430,8 @@ static bool dt_setup(void)
 	CHECK(!(err = offline_block()), "offline: %s", strerror(-err));
 	CHECK(!(err = remove_block()), "remove: %s", strerror(-err));
 	/* a clean cycle must come back exactly, or no sweep can compare */
-	{
-		struct state now;
-		bool same;
-
-		state_take(&now);
-		same = state_same(&absent, &now);
-		state_free(&now);
-		CHECK(same, "a clean probe/online/offline/remove cycle did not restore the state");
-	}
+	CHECK(state_now_same(&absent),
+	      "a clean probe/online/offline/remove cycle did not restore the state");
 	have_states = true;
 	note("block memory%" PRIu64 " at 0x%" PRIx64 ": clean probe/online/offline/remove "
 	     "restores the state exactly", start / bs, start);
@@ -619,7 +622,7 @@ static int delete_module(const char *name)
 static bool notifier_steps(void)
 {
 	int err, lines = dmesg_count("Injecting error (-12) to MEM_GOING_");
-	struct state off, on, now;
+	struct state off, on;
 	bool same;
 
 	err = load_module("notifier-error-inject");
@@ -630,9 +633,7 @@ static bool notifier_steps(void)
 	state_take(&off);
 	CHECK(!write_file(NOTIFIER_INJECT "/actions/MEM_GOING_ONLINE/error", "-12"), "arm");
 	err = online_block();
-	state_take(&now);
-	same = state_same(&off, &now);
-	state_free(&now);
+	same = state_now_same(&off);
 	CHECK(err == -ENOMEM, "online with MEM_GOING_ONLINE failing: %s",
 	      err ? strerror(-err) : "success");
 	CHECK(same, "the failed online changed the state (above)");
@@ -641,9 +642,7 @@ static bool notifier_steps(void)
 	state_take(&on);
 	CHECK(!write_file(NOTIFIER_INJECT "/actions/MEM_GOING_OFFLINE/error", "-12"), "arm");
 	err = offline_block();
-	state_take(&now);
-	same = state_same(&on, &now);
-	state_free(&now);
+	same = state_now_same(&on);
 	CHECK(err == -ENOMEM, "offline with MEM_GOING_OFFLINE failing: %s",
 	      err ? strerror(-err) : "success");
 	CHECK(same, "the failed offline changed the state (above)");
@@ -859,15 +858,7 @@ static bool kmem_setup(void)
 	CHECK(blocks > 1, "kmem added %d blocks", blocks);
 	state_take(&kmem_bound);
 	CHECK(!(err = kmem_unbind()), "kmem unbind: %s", strerror(-err));
-	{
-		struct state now;
-		bool same;
-
-		state_take(&now);
-		same = state_same(&kmem_unbound, &now);
-		state_free(&now);
-		CHECK(same, "a clean kmem bind/unbind did not restore the state");
-	}
+	CHECK(state_now_same(&kmem_unbound), "a clean kmem bind/unbind did not restore the state");
 	kmem_ready = true;
 	note("dax0.0 on kmem: %d blocks of %" PRIu64 " MiB; a clean bind/unbind restores the "
 	     "state", blocks, bs / MiB);
@@ -1223,13 +1214,6 @@ static bool boot_state(void)
 	check_linear_map_stable();
 	snapshot_take(&boot);
 	return true;
-}
-
-static int env_int(const char *name, int def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? atoi(v) : def;
 }
 
 int main(int argc, char **argv)

@@ -933,3 +933,26 @@ bool dmesg_hex(const char *key, uint64_t *value)
 	free(buf);
 	return last;
 }
+
+/* Environment (hp.env.NAME=VALUE on the kernel command line): an integer, @def if unset. */
+int env_int(const char *name, int def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? atoi(v) : def;
+}
+
+/* remove_range(), for a removal that must be refused: whether it left the memory state as it was. */
+int remove_range_unchanged(uint64_t start, uint64_t size, bool *unchanged)
+{
+	struct mem_snapshot before, after;
+	int err;
+
+	snapshot_take(&before);
+	err = remove_range(start, size);
+	snapshot_take(&after);
+	*unchanged = snapshot_same(&before, &after);
+	snapshot_free(&before);
+	snapshot_free(&after);
+	return err;
+}

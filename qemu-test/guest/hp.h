@@ -49,6 +49,8 @@ int set_block_state(unsigned long nr, const char *state); /* 0 or -errno */
 int set_range_state(uint64_t start, uint64_t end, uint64_t block_size, const char *state);
 /* Writes "start,size" to the remove file; 0 or -errno. */
 int remove_range(uint64_t start, uint64_t size);
+int remove_range_unchanged(uint64_t start, uint64_t size, bool *unchanged);
+int env_int(const char *name, int def);
 /* Wait up to @timeout_ms for every block in [start, end) to exist (present) or to be gone. */
 bool wait_blocks(uint64_t start, uint64_t end, bool present, int timeout_ms);
 /* How many lines of the kernel log contain @needle. */

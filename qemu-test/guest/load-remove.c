@@ -1169,13 +1169,6 @@ static bool back_to_boot_state(void)
 	return true;
 }
 
-static int env_int(const char *name, int def)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? atoi(v) : def;
-}
-
 int main(void)
 {
 	static const struct hp_case cases[] = {

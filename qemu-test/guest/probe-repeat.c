@@ -333,10 +333,9 @@ int main(void)
 		{ "memmap_placement", memmap_placement },
 		{ "cycles_then_start_state", cycles_then_start_state },
 	};
-	const char *env = getenv("PROBE_CYCLES");
-
-	if (env && atoi(env) > 1)
-		cycles = atoi(env);
+	cycles = env_int("PROBE_CYCLES", cycles);
+	if (cycles < 2)
+		return 2;
 	warmup = cycles / 10 < 10 ? cycles / 10 : 10;
 	return hp_run(cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -297,25 +297,19 @@ static bool plug(void)
 /* The series' "remove" leaves memory that a driver owns to the driver: EPERM, nothing changed. */
 static bool remove_refused(void)
 {
-	struct mem_snapshot before, after;
+	bool same_one, same_all;
 	int one, all;
-	bool same;
 
 	if (access(MEMORY_SYSFS "/remove", F_OK)) {
 		hp_skip("no %s/remove (the baseline has none on arm64)", MEMORY_SYSFS);
 		return true;
 	}
-	snapshot_take(&before);
-	one = remove_range(dev_start, bs);
-	all = remove_range(dev_start, plug_size);
-	snapshot_take(&after);
-	same = snapshot_same(&before, &after);
-	snapshot_free(&before);
-	snapshot_free(&after);
+	one = remove_range_unchanged(dev_start, bs, &same_one);
+	all = remove_range_unchanged(dev_start, plug_size, &same_all);
 	CHECK(one == -EPERM, "remove of online memory%" PRIu64 ": %s", dev_start / bs,
 	      strerror(-one));
 	CHECK(all == -EPERM, "remove of the plugged range: %s", strerror(-all));
-	CHECK(same, "a refused remove changed the memory state");
+	CHECK(same_one && same_all, "a refused remove changed the memory state");
 	note("remove of memory%" PRIu64 " and of all %" PRIu64 " MiB: EPERM, nothing changed",
 	     dev_start / bs, plug_size / MiB);
 	return true;
@@ -330,7 +324,6 @@ static bool remove_refused(void)
 static bool user_offline(void)
 {
 	uint64_t top = dev_start + plug_size - bs;
-	struct mem_snapshot before, after;
 	char reply[256];
 	int err, lines;
 	bool same;
@@ -352,12 +345,7 @@ static bool user_offline(void)
 		      block_state(a / bs) ? block_state(a / bs) : "gone");
 	CHECK(vmem_iomem_bytes(&lines) == plug_size, "offline blocks left /proc/iomem");
 	if (!access(MEMORY_SYSFS "/remove", F_OK)) {
-		snapshot_take(&before);
-		err = remove_range(dev_start, chunk);
-		snapshot_take(&after);
-		same = snapshot_same(&before, &after);
-		snapshot_free(&before);
-		snapshot_free(&after);
+		err = remove_range_unchanged(dev_start, chunk, &same);
 		CHECK(err == -EPERM, "remove of offline memory%" PRIu64 ": %s", dev_start / bs,
 		      strerror(-err));
 		CHECK(same, "a refused remove changed the memory state");
@@ -554,10 +542,8 @@ int main(void)
 		{ "cycles_without_drift", cycles_without_drift },
 	};
 
-	if (getenv("VMEM_CYCLES"))
-		cycles = atoi(getenv("VMEM_CYCLES"));
-	if (getenv("VMEM_MIN_BLOCKS"))
-		min_blocks = atoi(getenv("VMEM_MIN_BLOCKS"));
+	cycles = env_int("VMEM_CYCLES", cycles);
+	min_blocks = env_int("VMEM_MIN_BLOCKS", min_blocks);
 	if (getenv("VMEM_SLAB_BOUND_KB"))
 		slab_bound_kb = atoll(getenv("VMEM_SLAB_BOUND_KB"));
 	return hp_run(cases, sizeof(cases) / sizeof(cases[0]));
