@@ -982,7 +982,7 @@ static long dimm_add_trial(const char *dir, const char *id, long space, bool *fi
 			   bool *absent, bool *ok)
 {
 	char reply[256], text[24];
-	struct state before, now;
+	struct state before;
 	bool in_iomem, dumped;
 	int n, dumps;
 	uint64_t addr;
@@ -1023,14 +1023,10 @@ static long dimm_add_trial(const char *dir, const char *id, long space, bool *fi
 		note("FAIL: %s: nothing failed, yet the DIMM was not added", id);
 		*ok = false;
 	}
-	if (!n) {
-		/* a failed add leaves nothing: no memmap, no vmemmap, no memblock range */
-		state_take(&now);
-		if (!state_same(&before, &now)) {
-			note("FAIL: %s: the failed add left state behind (above)", id);
-			*ok = false;
-		}
-		state_free(&now);
+	/* a failed add leaves nothing: no memmap, no vmemmap, no memblock range */
+	if (!n && !state_now_same(&before)) {
+		note("FAIL: %s: the failed add left state behind (above)", id);
+		*ok = false;
 	}
 	if (!host_request(reply, sizeof(reply), "dimm-del %s", id)) {
 		note("FAIL: %s: device_del after the %s add: %s", id, n ? "complete" : "failed",
@@ -1040,12 +1036,10 @@ static long dimm_add_trial(const char *dir, const char *id, long space, bool *fi
 		note("FAIL: %s: blocks still there after device_del", id);
 		*ok = false;
 	}
-	state_take(&now);
-	if (!state_same(&before, &now)) {
+	if (!state_now_same(&before)) {
 		note("FAIL: %s: the state before the add did not come back after device_del", id);
 		*ok = false;
 	}
-	state_free(&now);
 	state_free(&before);
 	return space - left;
 fail:
