@@ -28,7 +28,9 @@ if [ -n "${FULL:-}" ]; then
 	DEBUG_SCENARIOS="$DEBUG_SCENARIOS 4k:virtio-mem-debug 4k:fault-inject-acpi-debug 16k:memmap-subsection 16k:hmm 16k:memblock-reader"
 fi
 table=$LOGS/check-table.txt
+failed_logs=$LOGS/check-failed-logs.txt
 : > "$table"
+: > "$failed_logs"
 passed=0 failed=0
 check_start=$(date +%s)
 
@@ -36,6 +38,19 @@ check_start=$(date +%s)
 record() {
 	printf '%-34s %-5s %5ss  %s\n' "$1" "$2" "$3" "$4" >> "$table"
 	if [ "$2" = FAIL ]; then failed=$((failed + 1)); else passed=$((passed + 1)); fi
+}
+
+# What a failed QEMU stage left: its problems, the last host requests and the guest's last
+# lines, so that a run whose log is gone (CI) still says what went wrong.
+failure_digest() {
+	_rundir=$(sed -n 's/.*(logs: \([^)]*\)).*/\1/p' "$1" | tail -n 1)
+	echo "--- ${1#"$TOP"/}"
+	grep -E '^  ' "$1" | head -n 10
+	[ -n "$_rundir" ] && [ -d "$TOP/$_rundir" ] || return 0
+	echo "    host requests (control.log, last 6):"
+	tail -n 6 "$TOP/$_rundir/control.log" 2>/dev/null | sed 's/^/      /'
+	echo "    guest (serial.log, last 25 test lines):"
+	grep -E '^ *(#|ok|not ok)' "$TOP/$_rundir/serial.log" 2>/dev/null | tail -n 25 | sed 's/^/      /'
 }
 
 # run_stage NAME CMD...: output to the terminal and to build/logs/check-NAME.log.
@@ -50,7 +65,9 @@ run_stage() {
 	if [ "$_rc" -eq 0 ]; then
 		record "$_name" PASS "$(elapsed "$_start")" "$(stage_note)"
 	else
-		_cause=$(grep -E '^(ERROR|FAIL)|^  (guest|dmesg|timeout|the guest|no KTAP|QEMU)' "$_log" | head -n 1)
+		_cause=$(grep -E '^  (guest|dmesg|timeout|the guest|no KTAP|QEMU)' "$_log" | head -n 1)
+		[ -n "$_cause" ] || _cause=$(grep -E '^(ERROR|FAIL)' "$_log" | head -n 1)
+		echo "$_log" >> "$failed_logs"
 		record "$_name" FAIL "$(elapsed "$_start")" "${_cause:-exit status $_rc} (log: ${_log#"$TOP"/})"
 	fi
 	return "$_rc"
@@ -215,6 +232,9 @@ printf '%-34s %-5s %6s  %s\n' STAGE RESULT TIME NOTE
 cat "$table"
 echo "check: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || {
+	while read -r log; do
+		failure_digest "$log"
+	done < "$failed_logs"
 	echo "To see why, open the log named for each FAIL; rerun one scenario with"
 	echo "  python3 scripts/qemu.py --kernel <kernel> --scenario qemu-test/scenarios/<name>.conf"
 	exit 1

@@ -252,11 +252,17 @@ class Control:
         self.qmp.command("device_add", driver="pc-dimm", id=dimm, memdev=f"mem-{dimm}")
         event = self.qmp.wait_event(ost, self.INSERT_OST_TIMEOUT)
         status = f"{event['data']['info']['status']:#x}" if event else "none"
-        for dev in self.qmp.command("query-memory-devices"):
+        devices = self.qmp.command("query-memory-devices")
+        for dev in devices:
             if dev["data"].get("id") == dimm:
                 return f"ok addr={dev['data']['addr']:#x} size={dev['data']['size']:#x} " \
                     f"ost={status}"
-        raise RuntimeError(f"{dimm} missing from query-memory-devices")
+        with self.qmp.cond:
+            deleted = [e for e in self.qmp.events if e["event"] == "DEVICE_DELETED"]
+        raise RuntimeError(f"{dimm} missing from query-memory-devices after device_add "
+                           f"(insertion _OST {status}; devices "
+                           f"{[d['data'].get('id') for d in devices]}; DEVICE_DELETED "
+                           f"{[e.get('data', {}).get('device') for e in deleted]})")
 
     def dimm_del(self, dimm):
         """device_del, then DEVICE_DELETED (removed) or a failing eject _OST (refused)."""
