@@ -1,23 +1,34 @@
 #!/bin/sh
 # make bench: time memory removal on the patched and the baseline kernel in the same run (4K
 # pages, kernels with the function tracer), and the 1000-range map/unmap loop of device memory
-# (4K, 16K, 64K; the kernels of make check). See Documentation/results.md for what is measured.
-# Writes build/bench/results.csv, pass1.svg, memmap.csv and prints tables.
-#   BENCH="removal memmap" (default): the parts to run
+# (4K, 16K, 64K; the kernels of make check), and hot-plug latency against the size per path
+# with a profile of one add and one remove (4K, -bench kernels). See Documentation/results.md
+# for what is measured. Writes build/bench/results.csv, pass1.svg, memmap.csv, latency.csv,
+# latency-*.svg and prints tables.
+#   BENCH="removal memmap latency" (default): the parts to run
+#   BEFORE_REV: also time the series tree at this revision ("before" in the latency tables)
 set -eu
 . "$(dirname "$0")/lib.sh"
 out=$BUILD/bench
 mkdir -p "$out"
-BENCH=${BENCH:-removal memmap}
+BENCH=${BENCH:-removal memmap latency}
 part() { case " $BENCH " in *" $1 "*) return 0 ;; esac; return 1; }
 sh "$TOP/scripts/apply-series.sh"
 removal_kernels="baseline-4k-bench patched-4k-bench"
 memmap_kernels="baseline-4k patched-4k baseline-16k patched-16k baseline-64k patched-64k"
+latency_kernels="baseline-4k-bench patched-4k-bench"
+latency_scenarios="bench-latency-dimm bench-latency-dimm-manual bench-latency-probe bench-profile"
 part removal || removal_kernels=
 part memmap || memmap_kernels=
-for k in $removal_kernels $memmap_kernels; do
+part latency || latency_kernels=
+for k in $removal_kernels $memmap_kernels $latency_kernels; do
 	sh "$TOP/scripts/build-kernel.sh" "$k"
 done
+if [ -n "$latency_kernels" ] && [ -n "${BEFORE_REV:-}" ]; then
+	REV=$BEFORE_REV OUT=$BUILD/out/before-4k-bench sh "$TOP/scripts/build-kernel.sh" \
+		patched-4k-bench
+	latency_kernels="baseline-4k-bench before-4k-bench patched-4k-bench"
+fi
 sh "$TOP/scripts/build-guest.sh"
 # bench_run KERNEL SCENARIO RUNDIR
 bench_run() {
@@ -41,5 +52,19 @@ done
 if part memmap; then
 	python3 "$TOP/scripts/bench-report.py" --memmap "$out" $(for k in $memmap_kernels; do
 		echo "$out/memmap/$k"; done) || rc=$?
+fi
+# latency: the kernels take turns on each scenario, so that each comparison is close in time
+rm -rf "$out/latency"
+for s in $([ -n "$latency_kernels" ] && echo $latency_scenarios); do
+	for k in $latency_kernels; do
+		say "latency: $s on $k (1 to 3 minutes)"
+		bench_run "$k" "$s" "$out/latency/$k/$s"
+	done
+done
+if part latency; then
+	python3 "$TOP/scripts/latency-report.py" "$out" $(for k in $latency_kernels; do
+		for s in $latency_scenarios; do echo "$out/latency/$k/$s"; done; done) || rc=$?
+	python3 "$TOP/scripts/latency-report.py" --profile $(for k in $latency_kernels; do
+		echo "$out/latency/$k/bench-profile"; done)
 fi
 exit "$rc"

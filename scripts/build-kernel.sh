@@ -48,6 +48,7 @@ baseline-*|patched-*)
 esac
 src=$TREE
 out=${OUT:-$BUILD/out/$name}
+case $out in /*) ;; *) out=$PWD/$out ;; esac
 mkdir -p "$out"
 # Is config symbol $1 defined, at $rev, in a Kconfig file this build reads? (Kconfig files
 # only: a grep of every blob of a revision takes minutes on two cores.)
@@ -79,8 +80,10 @@ if [ ! -f "$out/.config" ] || [ "$(cat "$out/.fragments" 2>/dev/null)" != "$stam
 	rm -f "$out/.fragments"
 	# shellcheck disable=SC2086 # word splitting of the fragment list is wanted
 	(cd "$src" && run_logged "$LOGS/config-$name.log" env ARCH=$arch CROSS_COMPILE=$cross \
-		scripts/kconfig/merge_config.sh -n -O "$out" $fragments)
-	run_logged "$LOGS/olddefconfig-$name.log" kmake olddefconfig
+		scripts/kconfig/merge_config.sh -n -O "$out" $fragments) ||
+		die "the configuration of kernel $name failed: see $LOGS/config-$name.log"
+	run_logged "$LOGS/olddefconfig-$name.log" kmake olddefconfig ||
+		die "olddefconfig of kernel $name failed: see $LOGS/olddefconfig-$name.log"
 fi
 
 # Every requested value must have survived: "CONFIG_X=v" present, "# CONFIG_X is not set" absent.

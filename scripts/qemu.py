@@ -210,6 +210,8 @@ class Control:
             wfile.flush()
 
     def handle(self, words):
+        if words == ["ping"]:
+            return "ok"
         if len(words) == 3 and words[0] == "dimm-add":
             return self.dimm_add(words[1], parse_size(words[2]))
         if len(words) == 2 and words[0] == "dimm-del":

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * make bench BENCH=latency, guest side: hot-plug latency against the size, per path, beside
+ * its floor, the pre-faulted memset of the memory map of that size, timed in this guest.
+ *   BENCH_PATH=dimm:  ACPI DIMM; add = dimm-add until every block is online (auto online:
+ *                     memhp_default_state on the command line; manual: the test onlines them
+ *                     movable), remove = offline every block + dimm-del until the host saw
+ *                     the DIMM deleted
+ *   BENCH_PATH=probe: add = probe every block of the range (auto online), remove = offline
+ *                     every block + one write of "START,SIZE" to remove
+ *   BENCH_SIZES: MiB, comma separated; BENCH_ROUNDS: rounds per size
+ *   BENCH_PROFILE=1: first one add and one remove of BENCH_PROFILE_MIB (1024) under the
+ *                     function_graph tracer (a -bench kernel), BENCH_PROFILE_DEPTH (12) below the hot-plug
+ *                     entry points, dumped as "# P|" lines for bench-report.py --profile
+ * One "# bench latency ..." line per round, "# bench floor ..." per size, "# bench ping ..."
+ * (the host round trip the dimm path's times include); scripts/bench-report.py reads them.
+ * Each round also checks its outcome: MemTotal grew by the size, then is back, and the blocks
+ * are gone.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hp.h"
+
+#define STRUCT_PAGE_BYTES 64
+#define MAX_SIZES 16
+
+static uint64_t bs, page_size, probe_base;
+static uint64_t sizes[MAX_SIZES];
+static int nr_sizes, rounds;
+static const char *path;
+static bool auto_online;
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static bool all_online(uint64_t start, uint64_t end)
+{
+	for (uint64_t nr = start / bs; nr < end / bs; nr++) {
+		const char *state = block_state(nr);
+
+		if (!state || strcmp(state, "online"))
+			return false;
+	}
+	return true;
+}
+
+static bool wait_online(uint64_t start, uint64_t end, int timeout_ms)
+{
+	double deadline = now_ms() + timeout_ms;
+
+	while (!all_online(start, end)) {
+		if (now_ms() > deadline)
+			return false;
+		usleep(200);
+	}
+	return true;
+}
+
+/* Adds @size through the path, onlined; returns its start, 0 on failure. */
+static uint64_t add(uint64_t size, int id)
+{
+	char reply[256];
+	uint64_t start;
+
+	if (!strcmp(path, "dimm")) {
+		CHECK(host_request(reply, sizeof(reply), "dimm-add b%d %" PRIu64, id, size),
+		      "host: %s", reply);
+		CHECK(sscanf(reply, "ok addr=%" SCNx64, &start) == 1, "reply '%s'", reply);
+	} else {
+		start = probe_base;
+		for (uint64_t a = start; a < start + size; a += bs) {
+			char text[32];
+			int err;
+
+			snprintf(text, sizeof(text), "0x%" PRIx64, a);
+			err = write_file(MEMORY_SYSFS "/probe", text);
+			CHECK(!err, "probe %s: %s", text, strerror(-err));
+		}
+	}
+	if (!auto_online) {
+		CHECK(wait_blocks(start, start + size, true, 20000), "blocks did not appear");
+		CHECK(!set_range_state(start, start + size, bs, "online_movable"), "online_movable");
+	}
+	CHECK(wait_online(start, start + size, 20000), "blocks not all online after 20 s");
+	return start;
+}
+
+static bool del(uint64_t start, uint64_t size, int id)
+{
+	char reply[256];
+	int err;
+
+	CHECK(!set_range_state(start, start + size, bs, "offline"), "offline");
+	if (!strcmp(path, "dimm")) {
+		CHECK(host_request(reply, sizeof(reply), "dimm-del b%d", id), "host: %s", reply);
+		CHECK(wait_blocks(start, start + size, false, 20000), "blocks still there");
+	} else {
+		err = remove_range(start, size);
+		CHECK(!err, "remove: %s", strerror(-err));
+	}
+	return true;
+}
+
+static bool floor_ms(uint64_t size, double *median)
+{
+	size_t bytes = size / page_size * STRUCT_PAGE_BYTES;
+	double t[rounds];
+	char *buf;
+
+	buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+		   -1, 0);
+	CHECK(buf != MAP_FAILED, "mmap %zu bytes", bytes);
+	memset(buf, 1, bytes);
+	for (int r = 0; r < rounds; r++) {
+		double t0 = now_ms();
+
+		memset(buf, r, bytes);
+		t[r] = now_ms() - t0;
+		note("bench floor size_mib=%" PRIu64 " round=%d ms=%.3f", size / MiB, r + 1, t[r]);
+	}
+	munmap(buf, bytes);
+	qsort(t, rounds, sizeof(t[0]), cmp_double);
+	*median = t[rounds / 2];
+	return true;
+}
+
+static bool ping(void)
+{
+	char reply[64];
+	double t[9];
+
+	if (strcmp(path, "dimm"))
+		return true;
+	for (int r = 0; r < 9; r++) {
+		double t0 = now_ms();
+
+		CHECK(host_request(reply, sizeof(reply), "ping"), "host: %s", reply);
+		t[r] = now_ms() - t0;
+	}
+	qsort(t, 9, sizeof(t[0]), cmp_double);
+	note("bench ping ms=%.3f min=%.3f max=%.3f", t[4], t[0], t[8]);
+	return true;
+}
+
+static bool latency(void)
+{
+	int id = 0;
+
+	CHECK(ping(), "host round trip");
+	for (int i = 0; i < nr_sizes; i++) {
+		uint64_t size = sizes[i];
+		double floor;
+
+		CHECK(floor_ms(size, &floor), "floor");
+		for (int r = 0; r < rounds; r++) {
+			long long total = meminfo_kb("MemTotal");
+			double t0, t1, t2, t3;
+			uint64_t start;
+
+			drop_caches();
+			t0 = now_ms();
+			start = add(size, id);
+			t1 = now_ms();
+			CHECK(start, "add of %" PRIu64 " MiB", size / MiB);
+			CHECK(meminfo_kb("MemTotal") == total + (long long)(size / 1024),
+			      "MemTotal %lld kB, expected %lld + %" PRIu64, meminfo_kb("MemTotal"),
+			      total, size / 1024);
+			t2 = now_ms();
+			CHECK(del(start, size, id), "remove of %" PRIu64 " MiB", size / MiB);
+			t3 = now_ms();
+			CHECK(meminfo_kb("MemTotal") == total, "MemTotal %lld kB after removal, was %lld",
+			      meminfo_kb("MemTotal"), total);
+			CHECK(!iomem_overlaps(start, start + size, ""), "still in /proc/iomem");
+			note("bench latency path=%s online=%s size_mib=%" PRIu64 " round=%d add_ms=%.3f "
+			     "remove_ms=%.3f floor_ms=%.3f", path, auto_online ? "auto" : "manual",
+			     size / MiB, r + 1, t1 - t0, t3 - t2, floor);
+			id++;
+		}
+	}
+	return true;
+}
+
+#define TRACING "/sys/kernel/tracing"
+
+/* disjoint: a root called below another does not start its own depth count */
+static const char *const profile_roots[] = {
+	"__add_memory", "memory_subsys_online", "memory_subsys_offline", "__remove_memory",
+};
+
+static bool trace_setup(void)
+{
+	char depth[16];
+
+	snprintf(depth, sizeof(depth), "%d", env_int("BENCH_PROFILE_DEPTH", 12));
+	if (access(TRACING "/trace", W_OK) && mount("tracefs", TRACING, "tracefs", 0, NULL))
+		return false;
+	if (write_file(TRACING "/tracing_on", "0"))
+		return false;
+	/* appended (no O_TRUNC); a root a kernel lacks (inlined, not built) is not an error */
+	for (size_t i = 0; i < sizeof(profile_roots) / sizeof(profile_roots[0]); i++)
+		if (write_file(TRACING "/set_graph_function", profile_roots[i]))
+			note("profile: no %s to trace", profile_roots[i]);
+	return !write_file(TRACING "/buffer_size_kb", "16384") &&
+	       !write_file(TRACING "/max_graph_depth", depth) &&
+	       !write_file(TRACING "/current_tracer", "function_graph") &&
+	       !write_file(TRACING "/options/funcgraph-tail", "1") &&
+	       !write_file(TRACING "/options/funcgraph-proc", "1");
+}
+
+static void trace_on(void)
+{
+	/* only an open with O_TRUNC empties the buffer */
+	close(open(TRACING "/trace", O_WRONLY | O_TRUNC));
+	write_file(TRACING "/tracing_on", "1");
+}
+
+static void trace_dump(const char *what)
+{
+	char *buf, *line, *save;
+
+	write_file(TRACING "/tracing_on", "0");
+	buf = read_file(TRACING "/trace");
+	printf("# P|begin %s\n", what);
+	for (line = buf ? strtok_r(buf, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+		if (line[0] != '#')
+			printf("# P|%s\n", line);
+	printf("# P|end %s\n", what);
+	fflush(stdout);
+	free(buf);
+}
+
+static bool profile(void)
+{
+	uint64_t size = (uint64_t)env_int("BENCH_PROFILE_MIB", 1024) * MiB, start;
+	long long migrated;
+
+	if (!path || !env_int("BENCH_PROFILE", 0))
+		return true;
+	CHECK(trace_setup(), "function_graph tracer: is this a -bench kernel?");
+	drop_caches();
+	trace_on();
+	start = add(size, 1000);
+	trace_dump("add");
+	CHECK(start, "profiled add");
+	drop_caches();
+	migrated = vmstat_value("pgmigrate_success");
+	trace_on();
+	CHECK(del(start, size, 1000), "profiled remove");
+	trace_dump("remove");
+	note("profile: the remove migrated %lld pages", vmstat_value("pgmigrate_success") - migrated);
+	write_file(TRACING "/current_tracer", "nop");
+	return true;
+}
+
+static bool setup(void)
+{
+	const char *list = getenv("BENCH_SIZES");
+	char *copy, *tok, *save, *policy;
+
+	bs = memory_block_size();
+	page_size = sysconf(_SC_PAGESIZE);
+	path = getenv("BENCH_PATH") ? getenv("BENCH_PATH") : "dimm";
+	rounds = env_int("BENCH_ROUNDS", 5);
+	CHECK(rounds > 0 && rounds <= 64, "BENCH_ROUNDS=%d", rounds);
+	CHECK(!strcmp(path, "dimm") || !strcmp(path, "probe"), "BENCH_PATH=%s", path);
+	policy = read_file(MEMORY_SYSFS "/auto_online_blocks");
+	CHECK(policy, "no %s/auto_online_blocks", MEMORY_SYSFS);
+	auto_online = strncmp(policy, "offline", 7);
+	free(policy);
+	copy = strdup(list ? list : "128,1024");
+	for (tok = strtok_r(copy, ",", &save); tok && nr_sizes < MAX_SIZES;
+	     tok = strtok_r(NULL, ",", &save)) {
+		sizes[nr_sizes] = strtoull(tok, NULL, 0) * MiB;
+		CHECK(sizes[nr_sizes] && sizes[nr_sizes] % bs == 0,
+		      "size %s MiB is not a multiple of the block size", tok);
+		nr_sizes++;
+	}
+	free(copy);
+	if (!strcmp(path, "probe")) {
+		if (access(MEMORY_SYSFS "/probe", W_OK) || access(MEMORY_SYSFS "/remove", W_OK)) {
+			hp_skip("no probe or remove file: this kernel has no probe path");
+			path = NULL;
+			return true;
+		}
+		/* the memory the kernel was told to leave (mem=): right after boot memory */
+		probe_base = cmdline_size("mem=") + 0x40000000ULL;
+	}
+	note("bench setup path=%s online=%s block_mib=%" PRIu64 " page=%" PRIu64, path,
+	     auto_online ? "auto" : "manual", bs / MiB, page_size);
+	return true;
+}
+
+static bool run(void)
+{
+	return !path || latency();
+}
+
+int main(void)
+{
+	static const struct hp_case cases[] = {
+		{ "setup", setup },
+		{ "profile", profile },
+		{ "latency", run },
+	};
+
+	return hp_run(cases, 3);
+}

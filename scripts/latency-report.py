@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""make bench BENCH=latency: hot-plug latency against the size, per path, kernels side by side.
+
+usage: latency-report.py OUTDIR RUNDIR...     (RUNDIR: OUTDIR/latency/<kernel>/<scenario>)
+       latency-report.py --profile RUNDIR...  (runs made with hp.env.BENCH_PROFILE=1)
+Reads the "bench latency/floor/ping" notes of each run, prints a table per path (median with
+min-max of the rounds, the memset floor of the same guest, ratios to the floor and to the
+baseline), writes OUTDIR/latency.csv and OUTDIR/latency-<path>.svg. Exits 1 if the patched
+kernel is slower than the baseline by more than the spread of the rounds (its median above
+the baseline's max) on any size and path. --profile: where one add and one remove spent their
+time, the functions with the most inclusive time under the function_graph tracer.
+"""
+import math
+import os
+import re
+import statistics
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from importlib import import_module  # noqa: E402
+
+samples = import_module("bench-report").samples
+
+COLOURS = {"baseline": "#7f7f7f", "before": "#ff7f0e", "patched": "#1f77b4"}
+
+
+def load(rundirs):
+    """{(path, online): {kernel: {size: {"add": [...], "remove": [...], "floor": x}}}}"""
+    data, pings = {}, {}
+    for rundir in rundirs:
+        kernel = os.path.basename(os.path.dirname(rundir.rstrip("/")))
+        kind = kernel.split("-", 1)[0]
+        for what, r in samples(rundir, strings=("path", "online")):
+            if what == "ping":
+                pings[kind] = r["ms"]
+            if what != "latency":
+                continue
+            key = (r["path"], r["online"])
+            cell = data.setdefault(key, {}).setdefault(kind, {}).setdefault(
+                int(r["size_mib"]), {"add": [], "remove": [], "floor": r["floor_ms"]})
+            cell["add"].append(r["add_ms"])
+            cell["remove"].append(r["remove_ms"])
+    return data, pings
+
+
+def stats(values):
+    return statistics.median(values), min(values), max(values)
+
+
+def svg_plot(path, title, series, floor):
+    """Log-log chart of latency against size: one line per (kernel, op), and the floor."""
+    w, h, left, bottom, top, right = 640, 360, 70, 40, 24, 190
+    sizes = sorted(floor)
+    xs = {s: math.log2(s) for s in sizes}
+    values = [v for pts in series.values() for v in pts.values()] + list(floor.values())
+    ymin, ymax = math.floor(math.log10(min(values))), math.ceil(math.log10(max(values)))
+
+    def px(s):
+        span = (xs[sizes[-1]] - xs[sizes[0]]) or 1
+        return left + (xs[s] - xs[sizes[0]]) / span * (w - left - right)
+
+    def py(v):
+        return h - bottom - (math.log10(v) - ymin) / ((ymax - ymin) or 1) * (h - top - bottom)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+           f'font-family="sans-serif" font-size="11">',
+           f'<rect width="{w}" height="{h}" fill="white"/>',
+           f'<text x="{left}" y="{top - 8}">{title}</text>']
+    for e in range(ymin, ymax + 1):
+        out.append(f'<line x1="{left}" x2="{w - right}" y1="{py(10 ** e):.1f}" '
+                   f'y2="{py(10 ** e):.1f}" stroke="#ddd"/><text x="{left - 6}" '
+                   f'y="{py(10 ** e) + 4:.1f}" text-anchor="end">{10.0 ** e:g} ms</text>')
+    for s in sizes:
+        label = f"{s // 1024} GiB" if s >= 1024 else f"{s} MiB"
+        out.append(f'<text x="{px(s):.1f}" y="{h - bottom + 16}" text-anchor="middle">'
+                   f'{label}</text>')
+    lines = list(series.items()) + [(("floor", "memmap memset"), floor)]
+    for i, ((kind, op), pts) in enumerate(lines):
+        colour = COLOURS.get(kind, "#2ca02c")
+        dash = ' stroke-dasharray="5,3"' if op == "remove" else \
+            ' stroke-dasharray="1,3"' if kind == "floor" else ""
+        coords = " ".join(f"{px(s):.1f},{py(v):.1f}" for s, v in sorted(pts.items()))
+        out.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" '
+                   f'stroke-width="2"{dash}/>')
+        out.append(f'<line x1="{w - right + 10}" x2="{w - right + 34}" y1="{top + 14 * i}" '
+                   f'y2="{top + 14 * i}" stroke="{colour}" stroke-width="2"{dash}/>'
+                   f'<text x="{w - right + 40}" y="{top + 14 * i + 4}">{kind} {op}</text>')
+    out.append("</svg>")
+    with open(path, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def report(outdir, rundirs):
+    data, pings = load(rundirs)
+    missed = []
+    csv = ["path,online,kernel,size_mib,op,median_ms,min_ms,max_ms,rounds,floor_ms"]
+    for (path, online), kernels in sorted(data.items()):
+        kinds = [k for k in ("baseline", "before", "patched") if k in kernels]
+        print(f"\n{path} ({online} online): ms, median (min-max) of the rounds; x floor = "
+              f"median / pre-faulted memset of the memory map")
+        if path == "dimm":
+            print("  includes the host round trip of the request: " + ", ".join(
+                f"{k} {pings[k]:.2f} ms" for k in kinds if k in pings))
+        print(f"{'size':>7} {'op':>6} " + " ".join(f"{k:>24}" for k in kinds) +
+              f" {'floor':>7} {'x floor':>8}" + (f" {'vs base':>7}" if "baseline" in kinds
+                                                 and "patched" in kinds else ""))
+        series, floor = {}, {}
+        for size in sorted({s for k in kinds for s in kernels[k]}):
+            for op in ("add", "remove"):
+                cells, last = [], None
+                for k in kinds:
+                    cell = kernels[k].get(size)
+                    if not cell:
+                        cells.append(f"{'-':>24}")
+                        continue
+                    med, lo, hi = stats(cell[op])
+                    series.setdefault((k, op), {})[size] = med
+                    floor[size] = cell["floor"]
+                    cells.append(f"{med:9.2f} ({lo:6.2f}-{hi:6.2f})")
+                    csv.append(f"{path},{online},{k},{size},{op},{med:.3f},{lo:.3f},{hi:.3f},"
+                               f"{len(cell[op])},{cell['floor']:.3f}")
+                    last = (k, med, cell["floor"])
+                ratio = ""
+                if "baseline" in kinds and "patched" in kinds and size in kernels["baseline"] \
+                        and size in kernels["patched"]:
+                    pm = stats(kernels["patched"][size][op])[0]
+                    bm, _, bhi = stats(kernels["baseline"][size][op])
+                    ratio = f" {pm / bm:7.2f}"
+                    if pm > bhi:
+                        missed.append(f"{path} {online} {size} MiB {op}: patched {pm:.1f} ms, "
+                                      f"baseline {bm:.1f} ms (max {bhi:.1f})")
+                xfloor = f"{last[1] / last[2]:8.1f}" if last else ""
+                label = f"{size // 1024}G" if size >= 1024 else f"{size}M"
+                print(f"{label:>7} {op:>6} " + " ".join(cells) +
+                      f" {floor.get(size, 0):7.2f} {xfloor}{ratio}")
+        name = f"latency-{path}" + ("" if online == "auto" else f"-{online}") + ".svg"
+        svg_plot(os.path.join(outdir, name), f"{path}, {online} online: latency against size "
+                 "(medians; dashed: remove; dotted: floor)", series, floor)
+        print(f"wrote {outdir}/{name}")
+    with open(os.path.join(outdir, "latency.csv"), "w") as f:
+        f.write("\n".join(csv) + "\n")
+    print(f"wrote {outdir}/latency.csv")
+    for m in missed:
+        print(f"TARGET MISSED: slower than the baseline: {m}")
+    return 1 if missed else 0
+
+
+LINE = re.compile(r"^\s*\d+\)\s+(?:\S+\s+\|)?\s*(?:[+!#*@$]\s*)?([\d.]+)\s+(us|ms|s)\s*\|"
+                  r"\s*(?:\}\s*/\*\s*(\S+)\s*\*/|(\S+)\(\);)")
+
+
+def profile(rundirs, top=14):
+    scale = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+    for rundir in rundirs:
+        kernel = os.path.basename(os.path.dirname(rundir.rstrip("/")))
+        totals, what = {}, None
+        with open(os.path.join(rundir, "serial.log"), errors="replace") as f:
+            for line in f:
+                i = line.find("# P|")
+                if i < 0:
+                    continue
+                text = line[i + 4:].rstrip("\n")
+                if text.startswith(("begin ", "end ")):
+                    what = text.split()[1] if text.startswith("begin") else None
+                    continue
+                m = LINE.match(text)
+                if what and m:
+                    name = m.group(3) or m.group(4)
+                    t = totals.setdefault(what, {})
+                    t[name] = t.get(name, 0) + float(m.group(1)) * scale[m.group(2)]
+        for what, t in totals.items():
+            print(f"\n{kernel}, one {what}: inclusive ms under function_graph, top {top}")
+            for name, ms in sorted(t.items(), key=lambda kv: -kv[1])[:top]:
+                print(f"  {ms:9.2f}  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--profile":
+        sys.exit(profile(sys.argv[2:]))
+    sys.exit(report(sys.argv[1], sys.argv[2:]))
