@@ -2,7 +2,8 @@
 #   make run      the demo: build the patched kernel, hot-add and hot-remove two DIMMs
 #   make check    what CI runs: series applies, checkpatch, per-patch builds, QEMU tests
 #   make check-full  every scenario on every page size (see Documentation/testing.md)
-#   make bench    removal times, patched vs baseline, and the cost of pass 1 (4K, TCG)
+#   make bench    hot-plug latency against size per path, removal times, device memory loop,
+#                 patched vs baseline in one run (BENCH="removal memmap latency")
 # See README.md. Everything built goes under build/.
 
 KERNEL ?= patched

@@ -8,8 +8,11 @@
  *                     the DIMM deleted
  *   BENCH_PATH=probe: add = probe every block of the range (auto online), remove = offline
  *                     every block + one write of "START,SIZE" to remove
- *   BENCH_SIZES: MiB, comma separated; BENCH_ROUNDS: rounds per size
- *   BENCH_PROFILE=1: first one add and one remove of BENCH_PROFILE_MIB (1024) under the
+ *   BENCH_SIZES: MiB, comma separated; BENCH_ROUNDS: rounds per size; BENCH_SETTLE_MS (100):
+ *   the pause before each add and each remove, so that each starts on a quiet system as a
+ *   real resize does (back to back, one operation finds the hot-plug lock's RCU state still
+ *   warm from the one before: 6.12 then skips the grace period it otherwise pays)
+ *   BENCH_PROFILE=1: first (after a warm-up round) one add and one remove of BENCH_PROFILE_MIB (1024) under the
  *                     function_graph tracer (a -bench kernel), BENCH_PROFILE_DEPTH (12) below the hot-plug
  *                     entry points, dumped as "# P|" lines for bench-report.py --profile
  * One "# bench latency ..." line per round, "# bench floor ..." per size, "# bench ping ..."
@@ -33,10 +36,11 @@
 
 #define STRUCT_PAGE_BYTES 64
 #define MAX_SIZES 16
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static uint64_t bs, page_size, probe_base;
 static uint64_t sizes[MAX_SIZES];
-static int nr_sizes, rounds;
+static int nr_sizes, rounds, settle_ms;
 static const char *path;
 static bool auto_online;
 
@@ -180,6 +184,7 @@ static bool latency(void)
 			uint64_t start;
 
 			drop_caches();
+			usleep(settle_ms * 1000);
 			t0 = now_ms();
 			start = add(size, id);
 			t1 = now_ms();
@@ -187,6 +192,7 @@ static bool latency(void)
 			CHECK(meminfo_kb("MemTotal") == total + (long long)(size / 1024),
 			      "MemTotal %lld kB, expected %lld + %" PRIu64, meminfo_kb("MemTotal"),
 			      total, size / 1024);
+			usleep(settle_ms * 1000);
 			t2 = now_ms();
 			CHECK(del(start, size, id), "remove of %" PRIu64 " MiB", size / MiB);
 			t3 = now_ms();
@@ -204,7 +210,8 @@ static bool latency(void)
 
 #define TRACING "/sys/kernel/tracing"
 
-/* disjoint: a root called below another does not start its own depth count */
+/* disjoint: a root called below another does not start its own depth count (or
+ * BENCH_PROFILE_ROOTS, comma separated) */
 static const char *const profile_roots[] = {
 	"__add_memory", "memory_subsys_online", "memory_subsys_offline", "__remove_memory",
 };
@@ -219,7 +226,15 @@ static bool trace_setup(void)
 	if (write_file(TRACING "/tracing_on", "0"))
 		return false;
 	/* appended (no O_TRUNC); a root a kernel lacks (inlined, not built) is not an error */
-	for (size_t i = 0; i < sizeof(profile_roots) / sizeof(profile_roots[0]); i++)
+	if (getenv("BENCH_PROFILE_ROOTS")) {
+		char *roots = strdup(getenv("BENCH_PROFILE_ROOTS")), *root, *save;
+
+		for (root = strtok_r(roots, ",", &save); root; root = strtok_r(NULL, ",", &save))
+			if (write_file(TRACING "/set_graph_function", root))
+				note("profile: no %s to trace", root);
+		free(roots);
+	}
+	for (size_t i = 0; !getenv("BENCH_PROFILE_ROOTS") && i < ARRAY_SIZE(profile_roots); i++)
 		if (write_file(TRACING "/set_graph_function", profile_roots[i]))
 			note("profile: no %s to trace", profile_roots[i]);
 	return !write_file(TRACING "/buffer_size_kb", "16384") &&
@@ -251,6 +266,21 @@ static void trace_dump(const char *what)
 	free(buf);
 }
 
+/* How the memory map is mapped: a slow memmap_init_range() may be a TLB story. */
+static void note_vmemmap_leaves(void)
+{
+	uint64_t bytes[5] = { 0 };
+	struct pgtables pt;
+
+	if (!pgtables_read(&pt))
+		return;
+	for (int i = 0; i < pt.vmemmap.nr; i++)
+		bytes[pt.vmemmap.m[i].level] += pt.vmemmap.m[i].end - pt.vmemmap.m[i].start;
+	note("profile: vmemmap mapped by PUD %" PRIu64 " KiB, PMD %" PRIu64 " KiB, PTE %" PRIu64
+	     " KiB", bytes[2] / 1024, bytes[3] / 1024, bytes[4] / 1024);
+	pgtables_free(&pt);
+}
+
 static bool profile(void)
 {
 	uint64_t size = (uint64_t)env_int("BENCH_PROFILE_MIB", 1024) * MiB, start;
@@ -259,11 +289,15 @@ static bool profile(void)
 	if (!path || !env_int("BENCH_PROFILE", 0))
 		return true;
 	CHECK(trace_setup(), "function_graph tracer: is this a -bench kernel?");
+	/* a warm-up round: the timed rounds reuse guest memory the host has backed already */
+	start = add(size, 999);
+	CHECK(start && del(start, size, 999), "warm-up round");
 	drop_caches();
 	trace_on();
 	start = add(size, 1000);
 	trace_dump("add");
 	CHECK(start, "profiled add");
+	note_vmemmap_leaves();
 	drop_caches();
 	migrated = vmstat_value("pgmigrate_success");
 	trace_on();
@@ -283,6 +317,7 @@ static bool setup(void)
 	page_size = sysconf(_SC_PAGESIZE);
 	path = getenv("BENCH_PATH") ? getenv("BENCH_PATH") : "dimm";
 	rounds = env_int("BENCH_ROUNDS", 5);
+	settle_ms = env_int("BENCH_SETTLE_MS", 100);
 	CHECK(rounds > 0 && rounds <= 64, "BENCH_ROUNDS=%d", rounds);
 	CHECK(!strcmp(path, "dimm") || !strcmp(path, "probe"), "BENCH_PATH=%s", path);
 	policy = read_file(MEMORY_SYSFS "/auto_online_blocks");

@@ -5,7 +5,7 @@
  * held for writing: so every dump must show the linear map with a DIMM's memory either wholly
  * mapped or not at all, never part of it, and no walk may trip over a page table being freed
  * (KASAN, in the debug kernel). Two processes dump the page tables without pause while DIMMs
- * are added, onlined, offlined and removed (LOCK_CYCLES, 8); the cycles must complete (writers
+ * are added, onlined, offlined and removed (LOCK_CYCLES, 12, of LOCK_DIMM_MIB, 2048); the cycles must complete (writers
  * are not starved), readers must finish dumps during them (they did race), and the memory
  * state must end as it began.
  */
@@ -21,7 +21,6 @@
 
 #include "hp.h"
 
-#define DIMM_SIZE (512 * MiB)
 #define NR_READERS 2
 
 struct shared {
@@ -31,7 +30,7 @@ struct shared {
 };
 
 static struct shared *sh;
-static uint64_t boot_linear;
+static uint64_t boot_linear, dimm_size;
 
 static void reader(void)
 {
@@ -45,7 +44,7 @@ static void reader(void)
 		}
 		bytes = pt.linear.bytes;
 		pgtables_free(&pt);
-		if (bytes != boot_linear && bytes != boot_linear + DIMM_SIZE) {
+		if (bytes != boot_linear && bytes != boot_linear + dimm_size) {
 			__atomic_add_fetch(&sh->torn, 1, __ATOMIC_RELAXED);
 			sh->torn_bytes = bytes;
 		}
@@ -59,20 +58,20 @@ static bool dimm_cycle(int i, uint64_t bs)
 	char reply[256];
 	uint64_t addr;
 
-	CHECK(host_request(reply, sizeof(reply), "dimm-add lr%d %" PRIu64, i, DIMM_SIZE),
+	CHECK(host_request(reply, sizeof(reply), "dimm-add lr%d %" PRIu64, i, dimm_size),
 	      "host: %s", reply);
 	CHECK(sscanf(reply, "ok addr=%" SCNx64, &addr) == 1, "reply '%s'", reply);
-	CHECK(wait_blocks(addr, addr + DIMM_SIZE, true, 20000), "blocks of lr%d missing", i);
-	CHECK(!set_range_state(addr, addr + DIMM_SIZE, bs, "online_movable"), "online lr%d", i);
-	CHECK(!set_range_state(addr, addr + DIMM_SIZE, bs, "offline"), "offline lr%d", i);
+	CHECK(wait_blocks(addr, addr + dimm_size, true, 20000), "blocks of lr%d missing", i);
+	CHECK(!set_range_state(addr, addr + dimm_size, bs, "online_movable"), "online lr%d", i);
+	CHECK(!set_range_state(addr, addr + dimm_size, bs, "offline"), "offline lr%d", i);
 	CHECK(host_request(reply, sizeof(reply), "dimm-del lr%d", i), "host: %s", reply);
-	CHECK(wait_blocks(addr, addr + DIMM_SIZE, false, 20000), "blocks of lr%d still there", i);
+	CHECK(wait_blocks(addr, addr + dimm_size, false, 20000), "blocks of lr%d still there", i);
 	return true;
 }
 
 static bool readers_race_hotplug(void)
 {
-	int cycles = env_int("LOCK_CYCLES", 8);
+	int cycles = env_int("LOCK_CYCLES", 12);
 	uint64_t bs = memory_block_size();
 	struct hp_state start, end;
 	pid_t pids[NR_READERS];
@@ -80,6 +79,7 @@ static bool readers_race_hotplug(void)
 	long before, during = 0;
 	bool ok = true;
 
+	dimm_size = (uint64_t)env_int("LOCK_DIMM_MIB", 2048) * MiB;
 	CHECK(hp_state_take(&start), "reading the start state");
 	CHECK(pgtables_read(&pt), "reading %s", PTDUMP);
 	boot_linear = pt.linear.bytes;
@@ -102,11 +102,11 @@ static bool readers_race_hotplug(void)
 		waitpid(pids[r], NULL, 0);
 	CHECK(ok, "a hot-plug cycle failed with readers running");
 	note("%d cycles of a %" PRIu64 " MiB DIMM; %ld page-table dumps, %ld cycles overlapped "
-	     "by finished dumps, %ld torn, %ld unreadable", cycles, DIMM_SIZE / MiB, sh->dumps, during,
+	     "by finished dumps, %ld torn, %ld unreadable", cycles, dimm_size / MiB, sh->dumps, during,
 	     sh->torn, sh->failed);
 	CHECK(!sh->torn, "%ld dumps saw part of a DIMM in the linear map (%" PRIu64 " bytes "
 	      "mapped; boot %" PRIu64 ", with the DIMM %" PRIu64 "): a reader ran beside a writer",
-	      sh->torn, sh->torn_bytes, boot_linear, boot_linear + DIMM_SIZE);
+	      sh->torn, sh->torn_bytes, boot_linear, boot_linear + dimm_size);
 	CHECK(!sh->failed, "%ld dumps could not be read", sh->failed);
 	CHECK(during >= cycles / 2, "dumps finished during only %ld of %d cycles: no race", during,
 	      cycles);
