@@ -17,7 +17,7 @@ sh "$TOP/scripts/apply-series.sh"
 removal_kernels="baseline-4k-bench patched-4k-bench"
 memmap_kernels="baseline-4k patched-4k baseline-16k patched-16k baseline-64k patched-64k"
 latency_kernels="baseline-4k-bench patched-4k-bench"
-latency_scenarios="bench-latency-dimm bench-latency-dimm-manual bench-latency-probe bench-profile"
+latency_scenarios="bench-latency-dimm bench-latency-dimm-manual bench-latency-probe bench-latency-vmem bench-profile"
 part removal || removal_kernels=
 part memmap || memmap_kernels=
 part latency || latency_kernels=

@@ -222,6 +222,7 @@ class Control:
 
 
     VMEM_TIMEOUT = 60
+    VMEM_POLL = 0.002
 
     def vmem_size(self, dev, size):
         """Ask virtio-mem @dev for @size bytes; wait until the guest plugged or unplugged them."""
@@ -234,7 +235,7 @@ class Control:
                 return f"ok size={now:#x}"
             if time.time() > deadline:
                 return f"err {dev} has size {now:#x}, not {size:#x}, after {self.VMEM_TIMEOUT} s"
-            time.sleep(0.05)
+            time.sleep(self.VMEM_POLL)
 
     INSERT_OST_TIMEOUT = 10
 

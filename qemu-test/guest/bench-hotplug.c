@@ -8,13 +8,16 @@
  *                     the DIMM deleted
  *   BENCH_PATH=probe: add = probe every block of the range (auto online), remove = offline
  *                     every block + one write of "START,SIZE" to remove
+ *   BENCH_PATH=vmem:  virtio-mem device vm0; add = the host's request of the size until
+ *                     MemTotal has grown by it (the driver plugs and onlines), remove = the
+ *                     request of 0 until MemTotal is back (the driver offlines and unplugs)
  *   BENCH_SIZES: MiB, comma separated; BENCH_ROUNDS: rounds per size; BENCH_SETTLE_MS (100):
  *   the pause before each add and each remove, so that each starts on a quiet system as a
  *   real resize does (back to back, one operation finds the hot-plug lock's RCU state still
  *   warm from the one before: 6.12 then skips the grace period it otherwise pays)
- *   BENCH_PROFILE=1: first (after a warm-up round) one add and one remove of BENCH_PROFILE_MIB (1024) under the
- *                     function_graph tracer (a -bench kernel), BENCH_PROFILE_DEPTH (12) below the hot-plug
- *                     entry points, dumped as "# P|" lines for bench-report.py --profile
+ *   BENCH_PROFILE=1: first (after a warm-up round) one add and one remove of
+ *                     BENCH_PROFILE_MIB (1024) under the function_graph tracer (a -bench
+ *                     kernel), dumped as "# P|" lines for latency-report.py --profile
  * One "# bench latency ..." line per round, "# bench floor ..." per size, "# bench ping ..."
  * (the host round trip the dimm path's times include); scripts/bench-report.py reads them.
  * Each round also checks its outcome: MemTotal grew by the size, then is back, and the blocks
@@ -82,12 +85,47 @@ static bool wait_online(uint64_t start, uint64_t end, int timeout_ms)
 	return true;
 }
 
+static bool wait_memtotal(long long kb, int timeout_ms)
+{
+	double deadline = now_ms() + timeout_ms;
+
+	while (meminfo_kb("MemTotal") != kb) {
+		if (now_ms() > deadline)
+			return false;
+		usleep(200);
+	}
+	return true;
+}
+
+/* Where the driver put its memory: the first "System RAM (virtio_mem)" line, or 0. */
+static uint64_t vmem_start(void)
+{
+	char *iomem = read_file("/proc/iomem"), *line = iomem ? strstr(iomem, "(virtio_mem)") : NULL;
+	uint64_t start = 0;
+
+	while (line && line > iomem && line[-1] != '\n')
+		line--;
+	if (line)
+		sscanf(line, " %" SCNx64, &start);
+	free(iomem);
+	return start;
+}
+
 /* Adds @size through the path, onlined; returns its start, 0 on failure. */
 static uint64_t add(uint64_t size, int id)
 {
 	char reply[256];
 	uint64_t start;
 
+	if (!strcmp(path, "vmem")) {
+		long long want = meminfo_kb("MemTotal") + (long long)(size / 1024);
+
+		CHECK(host_request(reply, sizeof(reply), "vmem-size vm0 %" PRIu64, size),
+		      "host: %s", reply);
+		CHECK(wait_memtotal(want, 20000), "MemTotal %lld kB, not %lld, after 20 s",
+		      meminfo_kb("MemTotal"), want);
+		return vmem_start();
+	}
 	if (!strcmp(path, "dimm")) {
 		CHECK(host_request(reply, sizeof(reply), "dimm-add b%d %" PRIu64, id, size),
 		      "host: %s", reply);
@@ -115,6 +153,16 @@ static bool del(uint64_t start, uint64_t size, int id)
 {
 	char reply[256];
 	int err;
+
+	if (!strcmp(path, "vmem")) {
+		long long want = meminfo_kb("MemTotal") - (long long)(size / 1024);
+
+		CHECK(host_request(reply, sizeof(reply), "vmem-size vm0 0"), "host: %s", reply);
+		CHECK(wait_memtotal(want, 20000), "MemTotal %lld kB, not %lld, after 20 s",
+		      meminfo_kb("MemTotal"), want);
+		CHECK(wait_blocks(start, start + size, false, 20000), "blocks still there");
+		return true;
+	}
 
 	CHECK(!set_range_state(start, start + size, bs, "offline"), "offline");
 	if (!strcmp(path, "dimm")) {
@@ -198,7 +246,8 @@ static bool latency(void)
 			t3 = now_ms();
 			CHECK(meminfo_kb("MemTotal") == total, "MemTotal %lld kB after removal, was %lld",
 			      meminfo_kb("MemTotal"), total);
-			CHECK(!iomem_overlaps(start, start + size, ""), "still in /proc/iomem");
+			/* virtio-mem's device region stays; its System RAM lines go */
+			CHECK(!iomem_overlaps(start, start + size, "System RAM"), "still in /proc/iomem");
 			note("bench latency path=%s online=%s size_mib=%" PRIu64 " round=%d add_ms=%.3f "
 			     "remove_ms=%.3f floor_ms=%.3f", path, auto_online ? "auto" : "manual",
 			     size / MiB, r + 1, t1 - t0, t3 - t2, floor);
@@ -210,33 +259,53 @@ static bool latency(void)
 
 #define TRACING "/sys/kernel/tracing"
 
-/* disjoint: a root called below another does not start its own depth count (or
- * BENCH_PROFILE_ROOTS, comma separated) */
-static const char *const profile_roots[] = {
-	"__add_memory", "memory_subsys_online", "memory_subsys_offline", "__remove_memory",
+/*
+ * Traced alone (set_ftrace_filter, or BENCH_PROFILE_FUNCS): nothing else pays for the tracer,
+ * so their times are close to untraced ones. BENCH_PROFILE_ROOTS instead traces everything
+ * below its functions, to BENCH_PROFILE_DEPTH (12), slower but complete.
+ */
+static const char *const profile_funcs[] = {
+	"acpi_memory_device_add", "__add_memory", "arch_add_memory", "__add_pages",
+	"create_memory_block_devices", "memory_subsys_online", "percpu_down_write",
+	"online_pages", "move_pfn_range_to_zone", "memmap_init_range", "online_pages_range",
+	"undo_isolate_page_range", "build_all_zonelists", "init_per_zone_wmark_min",
+	"memory_notify", "memory_subsys_offline", "offline_pages", "lru_cache_disable",
+	"start_isolate_page_range", "do_migrate_range", "test_pages_isolated",
+	"remove_pfn_range_from_zone", "zone_pcp_disable", "__remove_memory",
+	"arch_check_remove_memory", "arch_remove_memory", "__remove_pages",
+	"remove_memory_block_devices", "memblock_remove", "release_mem_region_adjustable",
+	"acpi_scan_hot_remove",
 };
+
+static bool trace_list(const char *file, const char *env, const char *const *names, size_t n)
+{
+	char *list = getenv(env) ? strdup(getenv(env)) : NULL, *name, *save;
+
+	if (write_file(TRACING "/tracing_on", "0"))
+		return false;
+	/* appended (no O_TRUNC); a function a kernel lacks (inlined, not built) is noted */
+	for (name = list ? strtok_r(list, ",", &save) : NULL; name; name = strtok_r(NULL, ",", &save))
+		if (write_file(file, name))
+			note("profile: no %s to trace", name);
+	for (size_t i = 0; !list && i < n; i++)
+		if (write_file(file, names[i]))
+			note("profile: no %s to trace", names[i]);
+	free(list);
+	return true;
+}
 
 static bool trace_setup(void)
 {
+	bool roots = getenv("BENCH_PROFILE_ROOTS");
 	char depth[16];
 
-	snprintf(depth, sizeof(depth), "%d", env_int("BENCH_PROFILE_DEPTH", 12));
+	snprintf(depth, sizeof(depth), "%d", roots ? env_int("BENCH_PROFILE_DEPTH", 12) : 0);
 	if (access(TRACING "/trace", W_OK) && mount("tracefs", TRACING, "tracefs", 0, NULL))
 		return false;
-	if (write_file(TRACING "/tracing_on", "0"))
+	if (roots ? !trace_list(TRACING "/set_graph_function", "BENCH_PROFILE_ROOTS", NULL, 0) :
+		    !trace_list(TRACING "/set_ftrace_filter", "BENCH_PROFILE_FUNCS", profile_funcs,
+				ARRAY_SIZE(profile_funcs)))
 		return false;
-	/* appended (no O_TRUNC); a root a kernel lacks (inlined, not built) is not an error */
-	if (getenv("BENCH_PROFILE_ROOTS")) {
-		char *roots = strdup(getenv("BENCH_PROFILE_ROOTS")), *root, *save;
-
-		for (root = strtok_r(roots, ",", &save); root; root = strtok_r(NULL, ",", &save))
-			if (write_file(TRACING "/set_graph_function", root))
-				note("profile: no %s to trace", root);
-		free(roots);
-	}
-	for (size_t i = 0; !getenv("BENCH_PROFILE_ROOTS") && i < ARRAY_SIZE(profile_roots); i++)
-		if (write_file(TRACING "/set_graph_function", profile_roots[i]))
-			note("profile: no %s to trace", profile_roots[i]);
 	return !write_file(TRACING "/buffer_size_kb", "16384") &&
 	       !write_file(TRACING "/max_graph_depth", depth) &&
 	       !write_file(TRACING "/current_tracer", "function_graph") &&
@@ -319,7 +388,8 @@ static bool setup(void)
 	rounds = env_int("BENCH_ROUNDS", 5);
 	settle_ms = env_int("BENCH_SETTLE_MS", 100);
 	CHECK(rounds > 0 && rounds <= 64, "BENCH_ROUNDS=%d", rounds);
-	CHECK(!strcmp(path, "dimm") || !strcmp(path, "probe"), "BENCH_PATH=%s", path);
+	CHECK(!strcmp(path, "dimm") || !strcmp(path, "probe") || !strcmp(path, "vmem"),
+	      "BENCH_PATH=%s", path);
 	policy = read_file(MEMORY_SYSFS "/auto_online_blocks");
 	CHECK(policy, "no %s/auto_online_blocks", MEMORY_SYSFS);
 	auto_online = strncmp(policy, "offline", 7);
