@@ -214,7 +214,9 @@ if [ -z "${DEBUG:-}" ]; then
 	done
 fi
 
-# The harness itself: each failure it exists to catch must fail a run, naming the cause.
+# The harness itself: its QMP client must match replies to commands when QEMU sends an event
+# before its greeting; each failure it exists to catch must fail a run, naming the cause.
+run_stage harness-qmp-greeting python3 "$TOP/scripts/selftest-qmp.py"
 selftest_kernel=patched-${PAGE_SIZES%% *}${DEBUG:+-debug}
 expect_failure harness-unsatisfiable-option 'CONFIG_ARCH_MEMORY_PROBE=y' \
 	env EXTRA_CONFIG="$TOP/qemu-test/configs/selftest-unsatisfiable.config" \

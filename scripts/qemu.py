@@ -113,7 +113,8 @@ def acpi_tables_cpio(sources, rundir):
 
 
 class QMP:
-    """A QMP client: one command at a time; events are kept for wait_event()."""
+    """A QMP client: one command at a time, its reply matched by id; events are kept for
+    wait_event()."""
 
     def __init__(self, path, transcript, deadline):
         self.log = open(transcript, "a", buffering=1)
@@ -129,8 +130,17 @@ class QMP:
         # Separate reader and writer: one text file object would serialise them.
         self.rfile, self.wfile = self.sock.makefile("r"), self.sock.makefile("w")
         self.cond = threading.Condition()
-        self.events, self.replies = [], []
-        self._read()  # greeting
+        self.events, self.replies, self.next_id = [], [], 0
+        # The greeting, which can come after an event (RESUME, as the guest starts): such an
+        # event read as the greeting put the greeting among the replies, and every command
+        # then got the reply of the one before (query-memory-devices an empty list).
+        while True:
+            msg = self._read()
+            if msg is None:
+                raise OSError(f"QMP socket {path} closed before its greeting")
+            if "QMP" in msg:
+                break
+            self.events.append(msg)
         threading.Thread(target=self._reader, daemon=True).start()
         self.command("qmp_capabilities")
 
@@ -149,21 +159,30 @@ class QMP:
                 msg = None
             with self.cond:
                 if msg is None:
-                    self.replies.append({"error": {"desc": "QMP connection closed"}})
+                    self.replies.append({"error": {"desc": "QMP connection closed"},
+                                         "closed": True})
                     self.cond.notify_all()
                     return
                 (self.events if "event" in msg else self.replies).append(msg)
                 self.cond.notify_all()
 
     def command(self, name, timeout=30, **arguments):
-        req = {"execute": name, **({"arguments": arguments} if arguments else {})}
         with self.cond:
+            self.next_id += 1
+            req = {"execute": name, "id": self.next_id,
+                   **({"arguments": arguments} if arguments else {})}
+
+            def mine():
+                return next((r for r in self.replies
+                             if r.get("id") == req["id"] or r.get("closed")), None)
             self.log.write(f"{time.time():.3f} -> {json.dumps(req)}\n")
             self.wfile.write(json.dumps(req) + "\n")
             self.wfile.flush()
-            if not self.cond.wait_for(lambda: self.replies, timeout):
+            reply = self.cond.wait_for(mine, timeout)
+            if not reply:
                 raise TimeoutError(f"no QMP reply to {name} in {timeout} s")
-            reply = self.replies.pop(0)
+            if not reply.get("closed"):
+                self.replies.remove(reply)
         if "error" in reply:
             raise RuntimeError(f"{name}: {reply['error'].get('desc', reply['error'])}")
         return reply.get("return")

@@ -161,6 +161,9 @@ static bool del(uint64_t start, uint64_t size, int id)
 		CHECK(wait_memtotal(want, 20000), "MemTotal %lld kB, not %lld, after 20 s",
 		      meminfo_kb("MemTotal"), want);
 		CHECK(wait_blocks(start, start + size, false, 20000), "blocks still there");
+		/* the resource goes last, after the blocks */
+		for (double end = now_ms() + 20000; iomem_overlaps(start, start + size, "System RAM");)
+			CHECK(now_ms() < end, "System RAM still in /proc/iomem after 20 s");
 		return true;
 	}
 
