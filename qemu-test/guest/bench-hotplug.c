@@ -162,7 +162,8 @@ static bool del(uint64_t start, uint64_t size, int id)
 		      meminfo_kb("MemTotal"), want);
 		CHECK(wait_blocks(start, start + size, false, 20000), "blocks still there");
 		/* the resource goes last, after the blocks */
-		for (double end = now_ms() + 20000; iomem_overlaps(start, start + size, "System RAM");)
+		for (double end = now_ms() + 20000; iomem_overlaps(start, start + size, "System RAM");
+		     usleep(200))
 			CHECK(now_ms() < end, "System RAM still in /proc/iomem after 20 s");
 		return true;
 	}
