@@ -434,5 +434,5 @@ int main(void)
 		{ "latency", run },
 	};
 
-	return hp_run(cases, 3);
+	return hp_run(cases, ARRAY_SIZE(cases));
 }
