@@ -124,23 +124,28 @@ static long long expected_memtotal_kb(uint64_t plugged, uint64_t offline)
  * guest's view: MemTotal grown by exactly the plugged size (the memmap of hot-plugged memory
  * comes from boot memory, and the unplugged parts of a block are never counted), one memory
  * block per started memory block of plugged memory, all of them online (a block's state
- * changes after its pages were counted).
+ * changes after its pages were counted), and as much System RAM in /proc/iomem (removal drops
+ * the blocks' sysfs devices before it tears down the mapping and releases the resource).
  */
 static bool wait_settled(uint64_t plugged)
 {
 	long long want_kb = expected_memtotal_kb(plugged, 0), kb = 0;
-	int want_blocks = (plugged + bs - 1) / bs, blocks = 0, online = 0;
+	int want_blocks = (plugged + bs - 1) / bs, blocks = 0, online = 0, lines;
+	uint64_t ram = 0;
 
 	for (int ms = 0; ms <= SETTLE_MS; ms += 20) {
 		kb = meminfo_kb("MemTotal");
 		blocks = region_blocks(&online);
-		if (kb == want_kb && blocks == want_blocks && online == want_blocks)
+		ram = vmem_iomem_bytes(&lines);
+		if (kb == want_kb && blocks == want_blocks && online == want_blocks &&
+		    ram == want_blocks * bs)
 			return true;
 		usleep(20 * 1000);
 	}
 	note("not settled at %" PRIu64 " MiB plugged after %d s: MemTotal %lld kB, expected %lld "
-	     "kB; %d blocks in the region, %d online, expected %d", plugged / MiB,
-	     SETTLE_MS / 1000, kb, want_kb, blocks, online, want_blocks);
+	     "kB; %d blocks in the region, %d online, expected %d; %" PRIu64 " MiB of %s",
+	     plugged / MiB, SETTLE_MS / 1000, kb, want_kb, blocks, online, want_blocks,
+	     ram / MiB, VMEM_RAM);
 	return false;
 }
 
