@@ -14,7 +14,10 @@ put in front of the initrd for CONFIG_ACPI_TABLE_UPGRADE, acpi boot only), machi
 the run's directory, for backing files), arch (arm64, or x86_64 for a scenario that boots the
 x86_64 kernels: q35 with SeaBIOS, where boot=acpi; make check runs it on those kernels only),
 check (the page sizes, or kernels like patched-4k, make check runs it on; make check-full runs
-it on every one).
+it on every one), ram_share (on: the boot RAM and every DIMM as share=on memory, which the host
+backs with small pages; QEMU's private RAM is madvised for transparent huge pages, and the
+first write to each 2 MiB of it costs the host about 6 ms, which a bench's migration into
+untouched hot-added memory would time).
 
 The guest asks for DIMMs over the virtio-serial port "hp.ctl", one line per request:
     dimm-add ID SIZE   -> "ok addr=0x... size=0x... ost=0x..|none" (object-add + device_add
@@ -63,7 +66,7 @@ def parse_size(text):
 def read_scenario(path):
     conf = {"boot": "acpi", "tests": "", "mem": "1G,slots=8,maxmem=8G", "timeout": "300",
             "append": "", "mem_limit": "", "acpi_tables": "", "kernels": "baseline patched",
-            "machine": "", "qemu_args": "", "arch": "arm64", "check": ""}
+            "machine": "", "qemu_args": "", "arch": "arm64", "check": "", "ram_share": "off"}
     with open(path) as f:
         for num, line in enumerate(f, 1):
             line = line.split("#", 1)[0].strip()
@@ -203,8 +206,8 @@ class Control:
 
     DELETE_TIMEOUT = 60
 
-    def __init__(self, path, qmp, transcript, deadline):
-        self.qmp, self.log = qmp, open(transcript, "a", buffering=1)
+    def __init__(self, path, qmp, transcript, deadline, share=False):
+        self.qmp, self.log, self.share = qmp, open(transcript, "a", buffering=1), share
         while True:
             try:
                 self.sock = socket.socket(socket.AF_UNIX)
@@ -270,7 +273,8 @@ class Control:
         with self.qmp.cond:
             self.qmp.events = [e for e in self.qmp.events if not ost(e)]
         self.qmp.command("object-add", **{"qom-type": "memory-backend-ram",
-                                          "id": f"mem-{dimm}", "size": size})
+                                          "id": f"mem-{dimm}", "size": size,
+                                          "share": self.share})
         self.qmp.command("device_add", driver="pc-dimm", id=dimm, memdev=f"mem-{dimm}")
         event = self.qmp.wait_event(ost, self.INSERT_OST_TIMEOUT)
         status = f"{event['data']['info']['status']:#x}" if event else "none"
@@ -327,7 +331,8 @@ class Control:
 def qemu_command(conf, kernel, initrd, sockdir, rundir, interactive):
     x86 = conf["arch"] == "x86_64"
     append = ["console=ttyS0" if x86 else "console=ttyAMA0", "panic=-1", "loglevel=5"]
-    machine = ",".join(["q35" if x86 else "virt"] + ([conf["machine"]] if conf["machine"] else []))
+    machine = ",".join(["q35" if x86 else "virt"] + ([conf["machine"]] if conf["machine"] else []) +
+                       (["memory-backend=ram0"] if conf["ram_share"] == "on" else []))
     cmd = ["qemu-system-x86_64" if x86 else "qemu-system-aarch64", "-M", machine,
            "-cpu", "max" if x86 else "max,pauth-impdef=on", "-smp", "2",
            "-nic", "none", "-no-reboot", "-display", "none",
@@ -344,6 +349,10 @@ def qemu_command(conf, kernel, initrd, sockdir, rundir, interactive):
         cmd += ["-m", conf["mem"]]
     else:
         sys.exit(f"boot={conf['boot']}: use acpi or dt (arm64), acpi (x86_64)")
+    if conf["ram_share"] == "on":
+        cmd += ["-object", f"memory-backend-ram,id=ram0,size={conf['mem'].split(',')[0]},share=on"]
+    elif conf["ram_share"] != "off":
+        sys.exit(f"ram_share={conf['ram_share']}: use on or off")
     if conf["mem_limit"]:
         append += [f"mem={conf['mem_limit']}", f"hp.ram={conf['mem'].split(',')[0]}"]
     cmd += [arg.replace("{rundir}", rundir) for arg in conf["qemu_args"].split()]
@@ -474,7 +483,8 @@ def main():
               "QEMU monitor: Ctrl-a c; quit: Ctrl-a x; logs: " + rundir, flush=True)
         proc = subprocess.Popen(cmd)
         qmp = QMP(f"{sockdir}/qmp.sock", os.path.join(rundir, "qmp.log"), start + 30)
-        Control(f"{sockdir}/ctl.sock", qmp, os.path.join(rundir, "control.log"), start + 30)
+        Control(f"{sockdir}/ctl.sock", qmp, os.path.join(rundir, "control.log"), start + 30,
+                conf["ram_share"] == "on")
         proc.wait()
         shutil.rmtree(sockdir, ignore_errors=True)
         return proc.returncode
@@ -484,7 +494,8 @@ def main():
                             stderr=subprocess.STDOUT, text=True, errors="replace")
     try:
         qmp = QMP(f"{sockdir}/qmp.sock", os.path.join(rundir, "qmp.log"), start + 30)
-        Control(f"{sockdir}/ctl.sock", qmp, os.path.join(rundir, "control.log"), start + 30)
+        Control(f"{sockdir}/ctl.sock", qmp, os.path.join(rundir, "control.log"), start + 30,
+                conf["ram_share"] == "on")
     except (TimeoutError, OSError) as e:
         print(f"ERROR: {e}", file=sys.stderr)
 
