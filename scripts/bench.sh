@@ -7,6 +7,8 @@
 # latency-*.svg and prints tables.
 #   BENCH="removal memmap latency" (default): the parts to run
 #   BEFORE_REV: also time the series tree at this revision ("before" in the latency tables)
+#   LATENCY_PAGES="4k 16k 64k": also the DIMM and probe latency on 16K and 64K pages (default 4k;
+#                  each adds two -bench kernels and about 15 minutes)
 set -eu
 . "$(dirname "$0")/lib.sh"
 out=$BUILD/bench
@@ -16,13 +18,22 @@ part() { case " $BENCH " in *" $1 "*) return 0 ;; esac; return 1; }
 sh "$TOP/scripts/apply-series.sh"
 removal_kernels="baseline-4k-bench patched-4k-bench"
 memmap_kernels="baseline-4k patched-4k baseline-16k patched-16k baseline-64k patched-64k"
+latency_pages=${LATENCY_PAGES:-4k}
 latency_kernels="baseline-4k-bench patched-4k-bench"
 latency_scenarios="bench-latency-dimm bench-latency-dimm-manual bench-latency-probe bench-latency-vmem bench-profile"
+# the other page sizes: the two paths with sizes from one block to 16 GiB
+other_scenarios="bench-latency-dimm bench-latency-probe"
+other_pages=$(echo " $latency_pages " | sed 's/ 4k / /')
 part removal || removal_kernels=
 part memmap || memmap_kernels=
-part latency || latency_kernels=
+part latency || { latency_kernels=; other_pages=; }
 for k in $removal_kernels $memmap_kernels $latency_kernels; do
 	sh "$TOP/scripts/build-kernel.sh" "$k"
+done
+for p in $other_pages; do
+	for k in baseline-$p-bench patched-$p-bench; do
+		sh "$TOP/scripts/build-kernel.sh" "$k"
+	done
 done
 if [ -n "$latency_kernels" ] && [ -n "${BEFORE_REV:-}" ]; then
 	REV=$BEFORE_REV OUT=$BUILD/out/before-4k-bench sh "$TOP/scripts/build-kernel.sh" \
@@ -67,4 +78,18 @@ if part latency; then
 	python3 "$TOP/scripts/latency-report.py" --profile $(for k in $latency_kernels; do
 		echo "$out/latency/$k/bench-profile"; done)
 fi
+for p in $other_pages; do
+	rm -rf "$out/latency-$p"
+	mkdir -p "$out/latency-$p"
+	for s in $other_scenarios; do
+		for k in baseline-$p-bench patched-$p-bench; do
+			say "latency: $s on $k (1 to 3 minutes)"
+			bench_run "$k" "$s" "$out/latency-$p/$k/$s"
+		done
+	done
+	say "latency with $p pages (tables, $out/latency-$p/latency.csv and plots)"
+	python3 "$TOP/scripts/latency-report.py" "$out/latency-$p" $(for k in \
+		baseline-$p-bench patched-$p-bench; do for s in $other_scenarios; do
+		echo "$out/latency-$p/$k/$s"; done; done) || rc=$?
+done
 exit "$rc"

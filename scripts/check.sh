@@ -16,7 +16,7 @@ set -u
 PAGE_SIZES=${PAGE_SIZES:-4k 16k 64k}
 SCENARIOS=${SCENARIOS:-dimm dimm-memmap-on-memory dt-mem dt-probe acpi-refusals acpi-bootmem-owner acpi-kselftest dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full memmap-subsection hmm resource-kunit dt-bootmem-kexec \
 virtio-mem dax-kmem dimm-repeat probe-repeat probe-memmap-on-memory load-remove fault-inject \
-fault-inject-acpi lock-readers x86-hotplug-abi x86-dimm x86-acpi-refusals}
+fault-inject-acpi lock-readers eject-data x86-hotplug-abi x86-dimm x86-acpi-refusals}
 DEBUG_SCENARIOS=${DEBUG_SCENARIOS-4k:dt-bootmem-debug 4k:acpi-refusals 4k:memmap-subsection \
 4k:dax-kmem-debug 4k:dimm-repeat-debug 4k:probe-repeat-debug \
 4k:probe-memmap-on-memory-debug 4k:load-remove-debug 4k:fault-inject-debug 4k:lock-readers-debug}

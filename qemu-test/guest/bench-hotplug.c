@@ -15,6 +15,10 @@
  *   the pause before each add and each remove, so that each starts on a quiet system as a
  *   real resize does (back to back, one operation finds the hot-plug lock's RCU state still
  *   warm from the one before: 6.12 then skips the grace period it otherwise pays)
+ *   BENCH_DATA_MIB: before each timed removal, fill this much anonymous memory with a
+ *                     pattern (user memory lands in the hot-added ZONE_MOVABLE first), check
+ *                     it after; notes the pages of it in the range and the pages migrated
+ *   BENCH_OFFLINE_ORDER=down: offline the blocks from the top (default: from the bottom)
  *   BENCH_PROFILE=1: first (after a warm-up round) one add and one remove of
  *                     BENCH_PROFILE_MIB (1024) under the function_graph tracer (a -bench
  *                     kernel), dumped as "# P|" lines for latency-report.py --profile
@@ -39,13 +43,15 @@
 
 #define STRUCT_PAGE_BYTES 64
 #define MAX_SIZES 16
+#define DATA_SEED 0xbe9c4da7aULL
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static uint64_t bs, page_size, probe_base;
 static uint64_t sizes[MAX_SIZES];
 static int nr_sizes, rounds, settle_ms;
 static const char *path;
-static bool auto_online;
+static bool auto_online, offline_down;
+static size_t data_bytes;
 
 static double now_ms(void)
 {
@@ -168,7 +174,12 @@ static bool del(uint64_t start, uint64_t size, int id)
 		return true;
 	}
 
-	CHECK(!set_range_state(start, start + size, bs, "offline"), "offline");
+	for (uint64_t i = 0; i < size / bs; i++) {
+		uint64_t nr = (start + (offline_down ? size - (i + 1) * bs : i * bs)) / bs;
+
+		err = set_block_state(nr, "offline");
+		CHECK(!err, "offline memory%" PRIu64 ": %s", nr, strerror(-err));
+	}
 	if (!strcmp(path, "dimm")) {
 		CHECK(host_request(reply, sizeof(reply), "dimm-del b%d", id), "host: %s", reply);
 		CHECK(wait_blocks(start, start + size, false, 20000), "blocks still there");
@@ -220,6 +231,29 @@ static bool ping(void)
 	return true;
 }
 
+/* BENCH_DATA_MIB of a pattern, for a removal to migrate; NULL without. */
+static uint64_t *data_fill(void)
+{
+	uint64_t *data;
+
+	if (!data_bytes)
+		return NULL;
+	data = mmap(NULL, data_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (data == MAP_FAILED)
+		return NULL;
+	pattern_fill(data, data_bytes, DATA_SEED);
+	return data;
+}
+
+static bool data_intact(uint64_t *data)
+{
+	size_t bad = pattern_check(data, data_bytes, DATA_SEED);
+
+	munmap(data, data_bytes);
+	CHECK(!bad, "%zu words of the pattern changed by the removal", bad);
+	return true;
+}
+
 static bool latency(void)
 {
 	int id = 0;
@@ -231,9 +265,10 @@ static bool latency(void)
 
 		CHECK(floor_ms(size, &floor), "floor");
 		for (int r = 0; r < rounds; r++) {
-			long long total = meminfo_kb("MemTotal");
+			long long total = meminfo_kb("MemTotal"), migrated;
 			double t0, t1, t2, t3;
-			uint64_t start;
+			uint64_t start, *data;
+			long in_range;
 
 			drop_caches();
 			usleep(settle_ms * 1000);
@@ -244,10 +279,22 @@ static bool latency(void)
 			CHECK(meminfo_kb("MemTotal") == total + (long long)(size / 1024),
 			      "MemTotal %lld kB, expected %lld + %" PRIu64, meminfo_kb("MemTotal"),
 			      total, size / 1024);
+			data = data_fill();
+			CHECK(data || !data_bytes, "mmap of %zu bytes of data", data_bytes);
+			in_range = data ? pages_in_range(data, data_bytes, start, start + size) : 0;
+			migrated = vmstat_value("pgmigrate_success");
 			usleep(settle_ms * 1000);
 			t2 = now_ms();
 			CHECK(del(start, size, id), "remove of %" PRIu64 " MiB", size / MiB);
 			t3 = now_ms();
+			migrated = vmstat_value("pgmigrate_success") - migrated;
+			if (data) {
+				CHECK(data_intact(data), "data");
+				note("bench data path=%s size_mib=%" PRIu64 " round=%d data_mib=%zu "
+				     "in_range_pages=%ld migrated_pages=%lld order=%s", path,
+				     size / MiB, r + 1, data_bytes / MiB, in_range, migrated,
+				     offline_down ? "down" : "up");
+			}
 			CHECK(meminfo_kb("MemTotal") == total, "MemTotal %lld kB after removal, was %lld",
 			      meminfo_kb("MemTotal"), total);
 			/* virtio-mem's device region stays; its System RAM lines go */
@@ -398,15 +445,23 @@ static bool setup(void)
 	CHECK(policy, "no %s/auto_online_blocks", MEMORY_SYSFS);
 	auto_online = strncmp(policy, "offline", 7);
 	free(policy);
+	data_bytes = (size_t)env_int("BENCH_DATA_MIB", 0) * MiB;
+	offline_down = getenv("BENCH_OFFLINE_ORDER") && !strcmp(getenv("BENCH_OFFLINE_ORDER"), "down");
 	copy = strdup(list ? list : "128,1024");
 	for (tok = strtok_r(copy, ",", &save); tok && nr_sizes < MAX_SIZES;
 	     tok = strtok_r(NULL, ",", &save)) {
 		sizes[nr_sizes] = strtoull(tok, NULL, 0) * MiB;
-		CHECK(sizes[nr_sizes] && sizes[nr_sizes] % bs == 0,
-		      "size %s MiB is not a multiple of the block size", tok);
+		CHECK(sizes[nr_sizes], "size '%s' MiB", tok);
+		/* one list for every page size: 64K pages have 512 MiB blocks */
+		if (sizes[nr_sizes] % bs) {
+			note("size %s MiB: not a multiple of the %" PRIu64 " MiB block, skipped",
+			     tok, bs / MiB);
+			continue;
+		}
 		nr_sizes++;
 	}
 	free(copy);
+	CHECK(nr_sizes, "no size in BENCH_SIZES is a multiple of the block size");
 	if (!strcmp(path, "probe")) {
 		if (access(MEMORY_SYSFS "/probe", W_OK) || access(MEMORY_SYSFS "/remove", W_OK)) {
 			hp_skip("no probe or remove file: this kernel has no probe path");
