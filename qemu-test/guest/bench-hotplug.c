@@ -4,8 +4,9 @@
  * its floor, the pre-faulted memset of the memory map of that size, timed in this guest.
  *   BENCH_PATH=dimm:  ACPI DIMM; add = dimm-add until every block is online (auto online:
  *                     memhp_default_state on the command line; manual: the test onlines them
- *                     movable), remove = offline every block + dimm-del until the host saw
- *                     the DIMM deleted
+ *                     movable), remove = dimm-del until the host saw the DIMM deleted (auto:
+ *                     the kernel's eject offlines the blocks; manual: the test offlines them
+ *                     first)
  *   BENCH_PATH=probe: add = probe every block of the range (auto online), remove = offline
  *                     every block + one write of "START,SIZE" to remove
  *   BENCH_PATH=vmem:  virtio-mem device vm0; add = the host's request of the size until
@@ -18,7 +19,9 @@
  *   BENCH_DATA_MIB: before each timed removal, fill this much anonymous memory with a
  *                     pattern (user memory lands in the hot-added ZONE_MOVABLE first), check
  *                     it after; notes the pages of it in the range and the pages migrated
- *   BENCH_OFFLINE_ORDER=down: offline the blocks from the top (default: from the bottom)
+ *   BENCH_OFFLINE_ORDER=up: offline the blocks from the bottom (default: down, from the
+ *                     top, as the kernel's eject and virtio-mem do: new memory is handed out
+ *                     from its bottom, and from there each offline would move it up a block)
  *   BENCH_PROFILE=1: first (after a warm-up round) one add and one remove of
  *                     BENCH_PROFILE_MIB (1024) under the function_graph tracer (a -bench
  *                     kernel), dumped as "# P|" lines for latency-report.py --profile
@@ -50,7 +53,7 @@ static uint64_t bs, page_size, probe_base;
 static uint64_t sizes[MAX_SIZES];
 static int nr_sizes, rounds, settle_ms;
 static const char *path;
-static bool auto_online, offline_down;
+static bool auto_online, offline_up;
 static size_t data_bytes;
 
 static double now_ms(void)
@@ -174,8 +177,8 @@ static bool del(uint64_t start, uint64_t size, int id)
 		return true;
 	}
 
-	for (uint64_t i = 0; i < size / bs; i++) {
-		uint64_t nr = (start + (offline_down ? size - (i + 1) * bs : i * bs)) / bs;
+	for (uint64_t i = 0; (strcmp(path, "dimm") || !auto_online) && i < size / bs; i++) {
+		uint64_t nr = (start + (offline_up ? i * bs : size - (i + 1) * bs)) / bs;
 
 		err = set_block_state(nr, "offline");
 		CHECK(!err, "offline memory%" PRIu64 ": %s", nr, strerror(-err));
@@ -293,7 +296,8 @@ static bool latency(void)
 				note("bench data path=%s size_mib=%" PRIu64 " round=%d data_mib=%zu "
 				     "in_range_pages=%ld migrated_pages=%lld order=%s", path,
 				     size / MiB, r + 1, data_bytes / MiB, in_range, migrated,
-				     offline_down ? "down" : "up");
+				     !strcmp(path, "dimm") && auto_online ? "eject" :
+				     offline_up ? "up" : "down");
 			}
 			CHECK(meminfo_kb("MemTotal") == total, "MemTotal %lld kB after removal, was %lld",
 			      meminfo_kb("MemTotal"), total);
@@ -446,7 +450,7 @@ static bool setup(void)
 	auto_online = strncmp(policy, "offline", 7);
 	free(policy);
 	data_bytes = (size_t)env_int("BENCH_DATA_MIB", 0) * MiB;
-	offline_down = getenv("BENCH_OFFLINE_ORDER") && !strcmp(getenv("BENCH_OFFLINE_ORDER"), "down");
+	offline_up = getenv("BENCH_OFFLINE_ORDER") && !strcmp(getenv("BENCH_OFFLINE_ORDER"), "up");
 	copy = strdup(list ? list : "128,1024");
 	for (tok = strtok_r(copy, ",", &save); tok && nr_sizes < MAX_SIZES;
 	     tok = strtok_r(NULL, ",", &save)) {
