@@ -23,9 +23,9 @@ DEBUG_SCENARIOS=${DEBUG_SCENARIOS-4k:dt-bootmem-debug 4k:acpi-refusals 4k:memmap
 4k:dax-kmem-debug 4k:dimm-repeat-debug 4k:probe-repeat-debug \
 4k:probe-memmap-on-memory-debug 4k:load-remove-debug 4k:fault-inject-debug 4k:lock-readers-debug \
 4k:lru-batch}
-# make check-full: also the baseline on 16K and x86_64, the 16K debug kernel, the ZONE_NORMAL pin case of load-remove, which
-# kernel allocations in the block can fail, and virtio-mem on the debug kernel, where lockdep
-# reports a kn->active/mem_hotplug_lock cycle in 1 run of 2.
+# make check-full: also the baseline on 16K and x86_64, the 16K debug kernel, the ZONE_NORMAL
+# pin case of load-remove, which kernel allocations in the block can fail, and virtio-mem on the
+# debug kernel, where lockdep reports a kn->active/mem_hotplug_lock cycle in 1 run of 2.
 BASELINE_PAGES=${BASELINE_PAGES:-4k 64k}
 if [ -n "${FULL:-}" ]; then
 	BASELINE_PAGES="$PAGE_SIZES x86_64"
