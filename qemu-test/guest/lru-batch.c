@@ -2,9 +2,10 @@
 /*
  * Offlining a block whose only pages in use wait in another CPU's LRU cache (its lru_add folio
  * batch), off the LRU. scan_movable_pages() looks for LRU pages and does not see them, so only
- * test_pages_isolated() finds the block busy; offline_pages() must then drain the LRU caches
- * itself (patch 33 disables them only once it meets a page in use). A kernel that does not
- * spins until the offline is interrupted: EINTR after the alarm.
+ * test_pages_isolated() finds the block busy. 6.12 disables the LRU caches before it isolates;
+ * the patch in patches/next disables them once it meets a page in use, and must count this
+ * busy range as one. A kernel that does not spins until the offline is interrupted: EINTR
+ * after the alarm.
  *
  * A thread pinned to CPU 1 writes a few pages into a freshly onlined movable block (fewer than
  * the batch holds, after an munmap has drained its CPU's batch) and blocks; the main thread, on
