@@ -26,12 +26,12 @@ DEBUG_SCENARIOS=${DEBUG_SCENARIOS-4k:dt-bootmem-debug 4k:acpi-refusals 4k:memmap
 # make check-full: also the baseline on 16K and x86_64, the 16K debug kernel, the ZONE_NORMAL
 # pin case of load-remove, which kernel allocations in the block can fail, and virtio-mem on the
 # debug kernel, where lockdep reports a kn->active/mem_hotplug_lock cycle in 1 run of 2.
-BASELINE_PAGES=${BASELINE_PAGES:-4k 64k}
 if [ -n "${FULL:-}" ]; then
-	BASELINE_PAGES="$PAGE_SIZES x86_64"
+	BASELINE_PAGES=${BASELINE_PAGES:-$PAGE_SIZES x86_64}
 	SCENARIOS="$SCENARIOS load-remove-zone-normal"
 	DEBUG_SCENARIOS="$DEBUG_SCENARIOS 4k:virtio-mem-debug 4k:fault-inject-acpi-debug 16k:memmap-subsection 16k:hmm 16k:memblock-reader"
 fi
+BASELINE_PAGES=${BASELINE_PAGES:-4k 64k}
 table=$LOGS/check-table.txt
 failed_logs=$LOGS/check-failed-logs.txt
 : > "$table"
