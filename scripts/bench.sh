@@ -9,6 +9,8 @@
 #   BEFORE_REV: also time the series tree at this revision ("before" in the latency tables)
 #   LATENCY_PAGES="4k 16k 64k": also the DIMM and probe latency on 16K and 64K pages (default 4k;
 #                  each adds two -bench kernels and about 15 minutes)
+#   LATENCY_BOOTS: boots of each kernel per latency scenario, pooled in the tables (default 1;
+#                  a removal's time varies more between boots than between rounds of one boot)
 set -eu
 . "$(dirname "$0")/lib.sh"
 out=$BUILD/bench
@@ -19,6 +21,7 @@ sh "$TOP/scripts/apply-series.sh"
 removal_kernels="baseline-4k-bench patched-4k-bench"
 memmap_kernels="baseline-4k patched-4k baseline-16k patched-16k baseline-64k patched-64k"
 latency_pages=${LATENCY_PAGES:-4k}
+boots=${LATENCY_BOOTS:-1}
 latency_kernels="baseline-4k-bench patched-4k-bench"
 latency_scenarios="bench-latency-dimm bench-latency-dimm-manual bench-latency-probe bench-latency-vmem bench-profile"
 # the other page sizes: the two paths with sizes from one block to 16 GiB
@@ -66,15 +69,20 @@ if part memmap; then
 fi
 # latency: the kernels take turns on each scenario, so that each comparison is close in time
 rm -rf "$out/latency"
-for s in $([ -n "$latency_kernels" ] && echo $latency_scenarios); do
-	for k in $latency_kernels; do
-		say "latency: $s on $k (1 to 3 minutes)"
-		bench_run "$k" "$s" "$out/latency/$k/$s"
+for b in $(seq "$boots"); do
+	for s in $([ -n "$latency_kernels" ] && echo $latency_scenarios); do
+		# one profile is enough: it is not pooled
+		[ "$b" = 1 ] || [ "$s" != bench-profile ] || continue
+		for k in $latency_kernels; do
+			say "latency: $s on $k, boot $b of $boots (1 to 3 minutes)"
+			bench_run "$k" "$s" "$out/latency/$k/$s$([ "$b" = 1 ] || echo ".$b")"
+		done
 	done
 done
 if part latency; then
 	python3 "$TOP/scripts/latency-report.py" "$out" $(for k in $latency_kernels; do
-		for s in $latency_scenarios; do echo "$out/latency/$k/$s"; done; done) || rc=$?
+		for s in $latency_scenarios; do ls -d "$out/latency/$k/$s" "$out/latency/$k/$s".*; \
+		done 2>/dev/null; done) || rc=$?
 	python3 "$TOP/scripts/latency-report.py" --profile $(for k in $latency_kernels; do
 		echo "$out/latency/$k/bench-profile"; done)
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """make bench BENCH=latency: hot-plug latency against the size, per path, kernels side by side.
 
-usage: latency-report.py OUTDIR RUNDIR...     (RUNDIR: OUTDIR/latency/<kernel>/<scenario>)
+usage: latency-report.py OUTDIR RUNDIR...     (RUNDIR: OUTDIR/latency/<kernel>/<scenario>[.N],
+                                              N: the boot; a kernel's boots are pooled)
        latency-report.py --profile RUNDIR...  (runs made with hp.env.BENCH_PROFILE=1)
 Reads the "bench latency/floor/ping" notes of each run, prints a table per path (median with
 min-max of the rounds, the memset floor of the same guest, ratios to the floor and to the
@@ -31,7 +32,8 @@ def kernel_kind(rundir):
 
 
 def load(rundirs):
-    """{(path, online): {kernel: {size: {"add": [...], "remove": [...], "floor": x}}}}"""
+    """{(path, online): {kernel: {size: {"add": [...], "remove": [...], "floor": x}}}}:
+    the rounds of every boot of a kernel together, the floor the median of their floors"""
     data, pings = {}, {}
     for rundir in rundirs:
         kind = kernel_kind(rundir)
@@ -42,9 +44,14 @@ def load(rundirs):
                 continue
             key = (r["path"], r["online"])
             cell = data.setdefault(key, {}).setdefault(kind, {}).setdefault(
-                int(r["size_mib"]), {"add": [], "remove": [], "floor": r["floor_ms"]})
+                int(r["size_mib"]), {"add": [], "remove": [], "floors": []})
             cell["add"].append(r["add_ms"])
             cell["remove"].append(r["remove_ms"])
+            cell["floors"].append(r["floor_ms"])
+    for kernels in data.values():
+        for sizes in kernels.values():
+            for cell in sizes.values():
+                cell["floor"] = statistics.median(cell["floors"])
     return data, pings
 
 

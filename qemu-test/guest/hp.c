@@ -468,6 +468,16 @@ out:
 	return count;
 }
 
+bool kpageflags(uint64_t pfn, uint64_t *flags, size_t n)
+{
+	int fd = open("/proc/kpageflags", O_RDONLY);
+	bool ok = fd >= 0 && pread(fd, flags, n * 8, pfn * 8) == (ssize_t)(n * 8);
+
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 int load_module(const char *name)
 {
 	char path[256];

@@ -105,6 +105,8 @@ void pattern_fill(uint64_t *buf, size_t bytes, uint64_t seed);
 size_t pattern_check(const uint64_t *buf, size_t bytes, uint64_t seed);
 /* Counts the pages of [buf, buf + bytes) whose frames lie in [start, end) (needs root). */
 long pages_in_range(const void *buf, size_t bytes, uint64_t start, uint64_t end);
+/* The /proc/kpageflags words of @n pages from @pfn into @flags. */
+bool kpageflags(uint64_t pfn, uint64_t *flags, size_t n);
 
 /*
  * The size after @key (" mem=": a leading space matches the whole word) on the kernel command

@@ -3,7 +3,7 @@
  * Offlining a block whose only pages in use wait in another CPU's LRU cache (its lru_add folio
  * batch), off the LRU. scan_movable_pages() looks for LRU pages and does not see them, so only
  * test_pages_isolated() finds the block busy. 6.12 disables the LRU caches before it isolates;
- * the patch in patches/next disables them once it meets a page in use, and must count this
+ * patch 33 of the series disables them once it meets a page in use, and must count this
  * busy range as one. A kernel that does not spins until the offline is interrupted: EINTR
  * after the alarm.
  *
@@ -84,16 +84,6 @@ static void __attribute__((noinline)) touch_stack(void)
 
 	for (size_t i = 0; i < sizeof(pad); i += 512)
 		pad[i] = 1;
-}
-
-static bool kpageflags(uint64_t pfn, uint64_t *flags, size_t n)
-{
-	int fd = open("/proc/kpageflags", O_RDONLY);
-	bool ok = fd >= 0 && pread(fd, flags, n * 8, pfn * 8) == (ssize_t)(n * 8);
-
-	if (fd >= 0)
-		close(fd);
-	return ok;
 }
 
 /* Counts the pages of @buf in the block, and those on the LRU, into the report. */
