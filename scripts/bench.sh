@@ -81,8 +81,12 @@ for b in $(seq "$boots"); do
 done
 if part latency; then
 	python3 "$TOP/scripts/latency-report.py" "$out" $(for k in $latency_kernels; do
-		for s in $latency_scenarios; do ls -d "$out/latency/$k/$s" "$out/latency/$k/$s".*; \
-		done 2>/dev/null; done) || rc=$?
+		for s in $latency_scenarios; do
+			# every boot's run directory (a failing command would end set -e's subshell)
+			for d in "$out/latency/$k/$s" "$out/latency/$k/$s".*; do
+				if [ -d "$d" ]; then echo "$d"; fi
+			done
+		done; done) || rc=$?
 	python3 "$TOP/scripts/latency-report.py" --profile $(for k in $latency_kernels; do
 		echo "$out/latency/$k/bench-profile"; done)
 fi

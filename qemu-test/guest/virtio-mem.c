@@ -457,6 +457,7 @@ static bool grow_into_partial_block(void)
 {
 	uint64_t first = bs / 2 / unit * unit, start = dev_start + first, *flags;
 	size_t n = (bs - first) / page, dirty = 0;
+	bool read;
 
 	if (!sbm) {
 		hp_skip("BBM: a block is plugged whole, never in part");
@@ -466,10 +467,11 @@ static bool grow_into_partial_block(void)
 	CHECK(resize(first), "plug %" PRIu64 " MiB", first / MiB);
 	CHECK(resize(bs), "plug the rest of the block");
 	flags = malloc(n * sizeof(*flags));
-	CHECK(flags && kpageflags(start / page, flags, n), "cannot read /proc/kpageflags");
-	for (size_t i = 0; i < n; i++)
+	read = flags && kpageflags(start / page, flags, n);
+	for (size_t i = 0; read && i < n; i++)
 		dirty += flags[i] >> KPF_DIRTY & 1;
 	free(flags);
+	CHECK(read, "cannot read /proc/kpageflags");
 	CHECK(dirty <= n / 64, "%zu of the %zu pages plugged second are dirty", dirty, n);
 	CHECK(resize(0), "unplug to 0");
 	note("plugged %" PRIu64 " MiB of a block, then the other %" PRIu64 " MiB: %zu of its %zu "
