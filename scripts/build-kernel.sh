@@ -5,6 +5,7 @@
 #   for qemu-system-x86_64), or x86_64 (build check of the patched tree); -bench adds the
 #   function tracer that make bench times the kernel with
 #   REV: build the tree checked out at this revision (per-patch builds); OUT: output dir
+#   TREE_HELD=1: the caller holds the tree (with_checkout) and has checked out REV itself
 # Baseline kernels are built from tag "base", patched ones from branch "series", of one tree.
 #   EXTRA_CONFIG: more fragments, space separated
 #   TARGETS: make targets instead of the kernel image (e.g. objects); MAKEFLAGS_EXTRA: e.g. C=2
@@ -50,20 +51,24 @@ src=$TREE
 out=${OUT:-$BUILD/out/$name}
 case $out in /*) ;; *) out=$PWD/$out ;; esac
 mkdir -p "$out"
-# Is config symbol $1 defined, at $rev, in a Kconfig file this build reads? (Kconfig files
-# only: a grep of every blob of a revision takes minutes on two cores.)
-defined_at_rev() {
-	git -C "$src" grep -q -E "^[[:space:]]*(menu)?config $1\$" "$rev" -- \
-		'*Kconfig*' ':(exclude)arch/*' && return 0
-	git -C "$src" grep -q -E "^[[:space:]]*(menu)?config $1\$" "$rev" -- \
-		"arch/${arch%_64}/*Kconfig*"
+# The config symbols of fragment $1 that a Kconfig file this build reads defines at $rev, one
+# per line. (Kconfig files only, two greps in all: a grep of every blob of a revision takes
+# minutes on two cores, and a grep per symbol a minute per patch.)
+symbols_defined_at_rev() {
+	_syms=$(sed -n 's/^CONFIG_\([A-Za-z0-9_]*\)=.*/\1/p' "$1" | paste -sd '|')
+	_re="^[[:space:]]*(menu)?config ($_syms)\$"
+	{
+		git -C "$src" grep -h -E "$_re" "$rev" -- '*Kconfig*' ':(exclude)arch/*'
+		git -C "$src" grep -h -E "$_re" "$rev" -- "arch/${arch%_64}/*Kconfig*"
+	} | sed -n 's/^[[:space:]]*\(menu\)\{0,1\}config //p' | sort -u
 }
 rev=${REV:-$rev}
 if [ -n "${REV:-}" ] && [ "$kernel" != baseline ]; then
 	# A patch in the middle of the series: ask only for the options the series has added so far.
+	defined=$(symbols_defined_at_rev "$series_fragment")
 	while read -r line; do
 		sym=$(echo "$line" | sed -n 's/^CONFIG_\([A-Za-z0-9_]*\)=.*/\1/p')
-		[ -n "$sym" ] && defined_at_rev "$sym" && echo "$line"
+		[ -n "$sym" ] && echo "$defined" | grep -qx "$sym" && echo "$line"
 	done < "$series_fragment" > "$out/series-at-rev.config"
 	fragments=$(echo "$fragments" | sed "s|$series_fragment|$out/series-at-rev.config|")
 fi
@@ -159,4 +164,4 @@ pack_modules() {
 	pack_cpio "$list" "$out/modules.cpio.gz" || die "cannot pack the modules of $name"
 	say "kernel $name: modules $(find "$out" -name "*.ko" -type f -printf "%f ")"
 }
-with_checkout "$rev" build
+if [ -n "${TREE_HELD:-}" ]; then build; else with_checkout "$rev" build; fi

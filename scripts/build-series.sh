@@ -4,6 +4,9 @@
 # outside arch/, for x86_64 (a full kernel per patch would cost a cold build each, since the
 # series changes headers that nearly every file includes; the full kernels of the whole series
 # are built by the build-* stages). Then sparse runs on those objects, baseline vs. series.
+# The tree walks forward one patch at a time, so make recompiles only what the patch changed,
+# and a patch that leaves every file x86_64 compiles alone (arch/arm64, documentation) is not
+# built for x86_64 again.
 set -eu
 . "$(dirname "$0")/lib.sh"
 commits=$(git -C "$TREE" rev-list --reverse base..series)
@@ -27,28 +30,45 @@ existing_at() {
 	done
 }
 
-n=0 total=$(echo "$commits" | wc -l)
-for c in $commits; do
-	n=$((n + 1))
-	subject=$(git -C "$TREE" log -1 --format=%s "$c")
-	say "patch $n/$total: $subject"
-	REV=$c OUT=$BUILD/out/step-arm64 TARGETS=$(existing_at "$c" $arm64_objs) \
-		sh "$TOP/scripts/build-kernel.sh" patched-4k ||
-		die "patch $n/$total ($subject) does not build for arm64"
-	REV=$c OUT=$BUILD/out/step-x86_64 TARGETS=$(existing_at "$c" $x86_objs) \
-		sh "$TOP/scripts/build-kernel.sh" x86_64 ||
-		die "patch $n/$total ($subject) does not build for x86_64"
-done
+# build_at REV ARCH KERNEL OBJ...: compile the objects in the tree as checked out (at REV).
+build_at() {
+	_rev=$1 _arch=$2 _kernel=$3; shift 3
+	REV=$_rev TREE_HELD=1 OUT=$BUILD/out/step-$_arch TARGETS=$(existing_at "$_rev" "$@") \
+		MAKEFLAGS_EXTRA=${SPARSE:+C=1} sh "$TOP/scripts/build-kernel.sh" "$_kernel"
+}
 
-# sparse on the same objects, before and after the series; only new warnings count.
-for rev in base series; do
+# sparse_at REV: the sparse warnings of the arm64 objects at REV, in build/logs/sparse-REV.txt.
+sparse_at() {
 	rm -f $(for o in $arm64_objs; do echo "$BUILD/out/step-arm64/$o"; done)
-	REV=$rev OUT=$BUILD/out/step-arm64 TARGETS=$(existing_at "$rev" $arm64_objs) \
-		MAKEFLAGS_EXTRA="C=1" \
-		sh "$TOP/scripts/build-kernel.sh" patched-4k >/dev/null
+	SPARSE=1 build_at "$1" arm64 patched-4k $arm64_objs >/dev/null
 	grep -E ': (warning|error):' "$LOGS/build-patched-4k-objects.log" |
-		sed -e 's/:[0-9]*:[0-9]*:/:/' -e "s|$BUILD/||g" | sort -u > "$LOGS/sparse-$rev.txt" || true
-done
+		sed -e 's/:[0-9]*:[0-9]*:/:/' -e "s|$BUILD/||g" | sort -u > "$LOGS/sparse-$1.txt" || true
+}
+
+# The tree at base, then forward one patch at a time (with_checkout goes back to series).
+walk() {
+	sparse_at base
+	n=0 total=$(echo "$commits" | wc -l)
+	for c in $commits; do
+		n=$((n + 1))
+		subject=$(git -C "$TREE" log -1 --format=%s "$c")
+		say "patch $n/$total: $subject"
+		git -C "$TREE" checkout -q --detach "$c"
+		changed=$(git -C "$TREE" diff --name-only "$c^" "$c" | grep -v -e '^Documentation/' -e '^tools/' || true)
+		[ -n "$changed" ] || { say "  nothing to compile (documentation, tools)"; continue; }
+		build_at "$c" arm64 patched-4k $arm64_objs ||
+			die "patch $n/$total ($subject) does not build for arm64"
+		if [ "$n" -gt 1 ] && ! echo "$changed" | grep -q -v '^arch/arm64/'; then
+			say "  x86_64: unchanged (the patch touches arch/arm64 only)"
+			continue
+		fi
+		build_at "$c" x86_64 x86_64 $x86_objs ||
+			die "patch $n/$total ($subject) does not build for x86_64"
+	done
+	sparse_at series
+}
+with_checkout base walk
+
 new=$(comm -13 "$LOGS/sparse-base.txt" "$LOGS/sparse-series.txt")
 if [ -n "$new" ]; then
 	echo "$new" | sed 's/^/  /'
