@@ -10,6 +10,10 @@ export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 # kernel built from the tree shares ccache hits for the files the series does not touch.
 export CCACHE_BASEDIR=$BUILD
 export CCACHE_NOHASHDIR=1
+# Depend mode: a miss costs the compile alone, not a preprocessor run before it (mm/memblock.c
+# cold: 2.3 s against 3.1 s). It gives up preprocessor-mode hits, which these kernels hardly
+# share (3 of 2159 hits in the per-patch stage).
+export CCACHE_DEPEND=1
 # The Debian version the series is tested with.
 DEBIAN_SRC_VERSION=${DEBIAN_SRC_VERSION:-6.12.117-1~deb12u1}
 
