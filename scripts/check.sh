@@ -5,7 +5,9 @@
 #   FULL=1 (make check-full): also the baseline kernels and the x86_64 guests, and every
 #     scenario on every page size; without it (make check, what CI runs) a scenario runs on the
 #     page sizes of its "check=" line (all if it has none)
-#   PAGE_SIZES="4k 16k 64k"  SCENARIOS: the scenarios, default below; each runs on the kernels
+#   PAGE_SIZES: make check "4k 64k" (the extremes; within CI's time only with two page sizes),
+#     make check-full "4k 16k 64k"
+#   SCENARIOS: the scenarios, default below; each runs on the kernels
 #     its "kernels=" and "arch=" lines name (arm64 kernels of PAGE_SIZES; x86_64 with X86=1,
 #     the default of make check-full)
 #   DEBUG_SCENARIOS: PAGE:SCENARIO runs on patched kernels with the debug fragment (KASAN,
@@ -17,7 +19,7 @@
 # that the series fixes, and bugs found in both kernels that the series does not fix yet.
 set -u
 . "$(dirname "$0")/lib.sh"
-PAGE_SIZES=${PAGE_SIZES:-4k 16k 64k}
+PAGE_SIZES=${PAGE_SIZES:-4k ${FULL:+16k }64k}
 SCENARIOS=${SCENARIOS:-dimm dimm-memmap-on-memory dt-mem dt-probe acpi-refusals acpi-bootmem-owner acpi-kselftest dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full memmap-subsection hmm resource-kunit dt-bootmem-kexec \
 virtio-mem dax-kmem dimm-repeat probe-repeat probe-memmap-on-memory load-remove fault-inject \
 fault-inject-acpi lock-readers eject-data lru-batch x86-hotplug-abi x86-dimm x86-acpi-refusals}
@@ -25,7 +27,7 @@ DEBUG_SCENARIOS=${DEBUG_SCENARIOS-4k:dt-bootmem-debug 4k:acpi-refusals 4k:memmap
 4k:dax-kmem-debug 4k:dimm-repeat-debug 4k:probe-repeat-debug \
 4k:probe-memmap-on-memory-debug 4k:load-remove-debug 4k:fault-inject-debug 4k:lock-readers-debug \
 4k:lru-batch}
-# make check-full: also the baselines, the x86_64 guests, the 16K debug kernel, the ZONE_NORMAL
+# make check-full: also 16K, the baselines, the x86_64 guests, the 16K debug kernel, the ZONE_NORMAL
 # pin case of load-remove, which kernel allocations in the block can fail, and virtio-mem on the
 # debug kernel, where lockdep reports a kn->active/mem_hotplug_lock cycle in 1 run of 2.
 if [ -n "${FULL:-}" ]; then
