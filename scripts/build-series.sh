@@ -54,7 +54,8 @@ walk() {
 		subject=$(git -C "$TREE" log -1 --format=%s "$c")
 		say "patch $n/$total: $subject"
 		git -C "$TREE" checkout -q --detach "$c"
-		changed=$(git -C "$TREE" diff --name-only "$c^" "$c" | grep -v -e '^Documentation/' -e '^tools/' || true)
+		changed=$(git -C "$TREE" diff --name-only "$c^" "$c" |
+			grep -v -e '^Documentation/' -e '^tools/' || true)
 		[ -n "$changed" ] || { say "  nothing to compile (documentation, tools)"; continue; }
 		build_at "$c" arm64 patched-4k $arm64_objs ||
 			die "patch $n/$total ($subject) does not build for arm64"

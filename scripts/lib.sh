@@ -6,8 +6,9 @@ TREE=$BUILD/linux                 # git repo: tag "base" is pristine, branch "se
 LOGS=$BUILD/logs
 CROSS=aarch64-linux-gnu-
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
-# Paths under build/ reach the compiler relative to the O= dir (all at one depth), so every
-# kernel built from the tree shares ccache hits for the files the series does not touch.
+# Paths under build/ reach the compiler relative to the O= dir (all at one depth), so a kernel
+# built again in another checkout (CI's clone) or output dir, with the same configuration and
+# sources, hits the cache.
 export CCACHE_BASEDIR=$BUILD
 export CCACHE_NOHASHDIR=1
 # Depend mode: a miss costs the compile alone, not a preprocessor run before it (mm/memblock.c
