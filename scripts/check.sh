@@ -22,11 +22,11 @@ set -u
 PAGE_SIZES=${PAGE_SIZES:-4k ${FULL:+16k }64k}
 SCENARIOS=${SCENARIOS:-dimm dimm-memmap-on-memory dt-mem dt-probe acpi-refusals acpi-bootmem-owner acpi-kselftest dt-bootmem dt-bootmem-rodata-off dt-bootmem-rodata-full memmap-subsection hmm resource-kunit dt-bootmem-kexec \
 virtio-mem dax-kmem dimm-repeat probe-repeat probe-memmap-on-memory load-remove fault-inject \
-fault-inject-acpi lock-readers eject-data lru-batch x86-hotplug-abi x86-dimm x86-acpi-refusals}
+fault-inject-acpi lock-readers eject-data lru-batch memunmap-refs x86-hotplug-abi x86-dimm x86-acpi-refusals}
 DEBUG_SCENARIOS=${DEBUG_SCENARIOS-4k:dt-bootmem-debug 4k:acpi-refusals 4k:memmap-subsection \
 4k:dax-kmem-debug 4k:dimm-repeat-debug 4k:probe-repeat-debug \
 4k:probe-memmap-on-memory-debug 4k:load-remove-debug 4k:fault-inject-debug 4k:lock-readers-debug \
-4k:lru-batch}
+4k:lru-batch 4k:memunmap-refs}
 # make check-full: also 16K, the baselines, the x86_64 guests, the 16K debug kernel, the ZONE_NORMAL
 # pin case of load-remove, which kernel allocations in the block can fail, and virtio-mem on the
 # debug kernel, where lockdep reports a kn->active/mem_hotplug_lock cycle in 1 run of 2.

@@ -6,7 +6,8 @@
  * Layouts: "spaced" (one range per vmemmap page's worth of memory, so ranges share no page;
  * both kernels) and "adjacent" (ranges share vmemmap pages with 16K and 64K pages; the
  * baseline only with 4K pages, since it unmaps struct pages in use otherwise).
- * Notes: "bench memmap layout=L map_ms=.. unmap_odd_ms=.. unmap_even_ms=.. ...".
+ * Notes: "bench memmap layout=L map_ms=.. unmap_odd_ms=.. unmap_even_ms=.. ...", and the time of
+ * a grace period, normal and expedited ("bench memmap gp_ms=.. gp_expedited_ms=..").
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -110,6 +111,20 @@ static bool adjacent(void)
 	return run_layout("adjacent", RANGE_SIZE);
 }
 
+/* What the unmaps wait for: a grace period, normal and expedited, in this guest. */
+static bool grace_periods(void)
+{
+	double normal_ms, expedited_ms;
+	int err;
+
+	normal_ms = timed_write("gp 100 0", &err);
+	CHECK(!err, "gp 100 0: %s", strerror(-err));
+	expedited_ms = timed_write("gp 100 1", &err);
+	CHECK(!err, "gp 100 1: %s", strerror(-err));
+	note("bench memmap gp_ms=%.2f gp_expedited_ms=%.3f", normal_ms / 100, expedited_ms / 100);
+	return true;
+}
+
 static bool load(void)
 {
 	int err = load_module("memmap_bench");
@@ -125,7 +140,8 @@ int main(void)
 		{ "load_memmap_bench", load },
 		{ "spaced", spaced },
 		{ "adjacent", adjacent },
+		{ "grace_periods", grace_periods },
 	};
 
-	return hp_run(cases, 3);
+	return hp_run(cases, 4);
 }
