@@ -19,12 +19,13 @@
  *                       before the section ended
  *   "gp N EXPEDITED"    wait for N RCU grace periods, expedited ones if EXPEDITED is 1: what
  *                       the guest times them at is the bench's measure of a grace period
- * and reads back "pin_killed=K pin_refused=R unmap_after_drop=A hammer_refs=N reader_live=L
- * reader_saw_release=E": for the last pin, whether its pagemap was killed while it held it,
- * whether the reference asked for then was refused, and whether the unmap returned only after
- * the pin was dropped; the references the last hammer got; for the last reader, whether it saw
- * the reference live and the release inside its section. All ranges left are unmapped when the
- * module is removed.
+ * and reads back "pin_killed=K pin_refused=R unmap_after_drop=A hammer_refs=N
+ * held_after_unmap=H reader_live=L reader_saw_release=E": for the last pin, whether its pagemap
+ * was killed while it held it, whether the reference asked for then was refused, and whether
+ * the unmap returned only after the pin was dropped; the references the last hammer got, and
+ * how many unmaps returned while it held a reference to the range; for the last reader,
+ * whether it saw the reference live and the release inside its section. All ranges left are
+ * unmapped when the module is removed.
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
@@ -39,7 +40,7 @@
 #define RANGE_SIZE	SZ_2M
 
 #define PIN_KILL_TIMEOUT_MS	10000
-#define READER_MAX_MS		1000
+#define READER_MAX_MS		500
 
 static struct resource *region;
 static struct dev_pagemap *pgmaps;
@@ -67,6 +68,8 @@ static struct {
 static struct task_struct **hammers;
 static atomic_long_t hammer_refs;
 static unsigned long hammer_target = ULONG_MAX;	/* the range being unmapped */
+static atomic_t *hammer_held;			/* per range: references the hammer holds */
+static atomic_long_t held_after_unmap;
 
 static void bench_page_free(struct page *page)
 {
@@ -96,6 +99,8 @@ static unsigned long hammer_ref(unsigned long i)
 	pgmap = get_dev_pagemap(range_pfn(i), NULL);
 	if (!pgmap)
 		return 0;
+	atomic_inc(&hammer_held[i]);
+	atomic_dec(&hammer_held[i]);
 	put_dev_pagemap(pgmap);
 	return 1;
 }
@@ -126,6 +131,8 @@ static void hammer_stop(void)
 			kthread_stop(hammers[cpu]);
 	kfree(hammers);
 	hammers = NULL;
+	kfree(hammer_held);
+	hammer_held = NULL;
 }
 
 static int hammer_start(void)
@@ -135,9 +142,13 @@ static int hammer_start(void)
 	if (hammers || !nr_mapped)
 		return -EINVAL;
 	hammers = kcalloc(nr_cpu_ids, sizeof(*hammers), GFP_KERNEL);
-	if (!hammers)
+	hammer_held = kcalloc(nr_ranges, sizeof(*hammer_held), GFP_KERNEL);
+	if (!hammers || !hammer_held) {
+		hammer_stop();
 		return -ENOMEM;
+	}
 	atomic_long_set(&hammer_refs, 0);
+	atomic_long_set(&held_after_unmap, 0);
 	for_each_online_cpu(cpu) {
 		struct task_struct *t = kthread_create_on_cpu(hammer_fn, NULL, cpu,
 							      "memmap_hammer/%u");
@@ -157,7 +168,8 @@ static int pin_fn(void *unused)
 	unsigned long deadline = jiffies + msecs_to_jiffies(PIN_KILL_TIMEOUT_MS);
 	struct dev_pagemap *again;
 
-	while (!percpu_ref_is_dying(&pin.pgmap->ref) && time_before(jiffies, deadline))
+	while (!percpu_ref_is_dying(&pin.pgmap->ref) && time_before(jiffies, deadline) &&
+	       !kthread_should_stop())
 		usleep_range(1000, 2000);
 	pin.killed = percpu_ref_is_dying(&pin.pgmap->ref);
 	msleep(pin.hold_ms);
@@ -218,6 +230,9 @@ static void unmap_ranges(unsigned long first, unsigned long step)
 			continue;
 		WRITE_ONCE(hammer_target, i);
 		memunmap_pages(&pgmaps[i]);
+		/* memunmap_pages() waits for every reference: none may be left */
+		if (hammer_held && atomic_read(&hammer_held[i]))
+			atomic_long_inc(&held_after_unmap);
 		pgmaps[i].nr_range = 0;
 		nr_mapped--;
 	}
@@ -390,15 +405,16 @@ static ssize_t ctl_write(struct file *file, const char __user *ubuf, size_t len,
 
 static ssize_t ctl_read(struct file *file, char __user *ubuf, size_t len, loff_t *ppos)
 {
-	char buf[160];
+	char buf[192];
 	int n;
 
 	mutex_lock(&bench_lock);
 	pin_reap();
 	n = scnprintf(buf, sizeof(buf),
-		      "pin_killed=%d pin_refused=%d unmap_after_drop=%d hammer_refs=%ld reader_live=%d reader_saw_release=%d\n",
+		      "pin_killed=%d pin_refused=%d unmap_after_drop=%d hammer_refs=%ld held_after_unmap=%ld reader_live=%d reader_saw_release=%d\n",
 		      pin.killed, pin.refused, ktime_after(unmap_done, pin.dropped),
-		      atomic_long_read(&hammer_refs), reader.live, reader.saw_release);
+		      atomic_long_read(&hammer_refs), atomic_long_read(&held_after_unmap),
+		      reader.live, reader.saw_release);
 	mutex_unlock(&bench_lock);
 	return simple_read_from_buffer(ubuf, len, ppos, buf, n);
 }
