@@ -124,10 +124,8 @@ static void hammer_stop(void)
 {
 	unsigned int cpu;
 
-	if (!hammers)
-		return;
 	for_each_possible_cpu(cpu)
-		if (hammers[cpu])
+		if (hammers && hammers[cpu])
 			kthread_stop(hammers[cpu]);
 	kfree(hammers);
 	hammers = NULL;
