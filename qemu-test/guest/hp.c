@@ -116,6 +116,15 @@ int write_file(const char *path, const char *s)
 	return n;
 }
 
+double write_file_ms(const char *path, const char *s, int *err)
+{
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	*err = write_file(path, s);
+	return seconds_since(&t0) * 1e3;
+}
+
 static long long key_value(const char *path, const char *key, const char *sep)
 {
 	char *buf = read_file(path), *p;

@@ -39,6 +39,8 @@ void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 char *read_file(const char *path);		/* malloc'd, NULL on error (errno set) */
 int write_file(const char *path, const char *s); /* 0 or -errno of write(2) */
+/* write_file(), timed: its time in ms; 0 or -errno in *err */
+double write_file_ms(const char *path, const char *s, int *err);
 long long meminfo_kb(const char *key);		/* -1 if absent */
 long long vmstat_value(const char *key);	/* -1 if absent */
 uint64_t memory_block_size(void);

@@ -25,16 +25,6 @@
 
 static long page_size;
 
-static double timed_write(const char *cmd, int *err)
-{
-	struct timespec a, b;
-
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	*err = write_file(CTL, cmd);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	return (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
-}
-
 /* vmemmap pages that hold struct pages of mapped ranges and also unused ones. */
 static long partial_pages(uint64_t stride, const bool *mapped)
 {
@@ -70,19 +60,19 @@ static bool run_layout(const char *layout, uint64_t stride)
 	char cmd[64];
 
 	snprintf(cmd, sizeof(cmd), "map %d %llu", NR_RANGES, (unsigned long long)stride);
-	map_ms = timed_write(cmd, &err);
+	map_ms = write_file_ms(CTL, cmd, &err);
 	CHECK(!err, "%s: %s", cmd, strerror(-err));
 	for (i = 0; i < NR_RANGES; i++)
 		mapped[i] = true;
 	marks_mapped = unused_vmemmap_marks();
 	partial_mapped = partial_pages(stride, mapped);
-	odd_ms = timed_write("unmap 1 2", &err);
+	odd_ms = write_file_ms(CTL, "unmap 1 2", &err);
 	CHECK(!err, "unmap 1 2: %s", strerror(-err));
 	for (i = 1; i < NR_RANGES; i += 2)
 		mapped[i] = false;
 	marks_half = unused_vmemmap_marks();
 	partial_half = partial_pages(stride, mapped);
-	even_ms = timed_write("unmap 0 2", &err);
+	even_ms = write_file_ms(CTL, "unmap 0 2", &err);
 	CHECK(!err, "unmap 0 2: %s", strerror(-err));
 	marks_end = unused_vmemmap_marks();
 	note("bench memmap layout=%s page_kib=%ld map_ms=%.1f unmap_odd_ms=%.1f unmap_even_ms=%.1f "
@@ -117,9 +107,9 @@ static bool grace_periods(void)
 	double normal_ms, expedited_ms;
 	int err;
 
-	normal_ms = timed_write("gp 100 0", &err);
+	normal_ms = write_file_ms(CTL, "gp 100 0", &err);
 	CHECK(!err, "gp 100 0: %s", strerror(-err));
-	expedited_ms = timed_write("gp 100 1", &err);
+	expedited_ms = write_file_ms(CTL, "gp 100 1", &err);
 	CHECK(!err, "gp 100 1: %s", strerror(-err));
 	note("bench memmap gp_ms=%.2f gp_expedited_ms=%.3f", normal_ms / 100, expedited_ms / 100);
 	return true;

@@ -34,15 +34,6 @@
 #define HAMMER_ROUNDS 64
 #define HAMMER_SECONDS 20
 
-static double timed_write(const char *cmd, int *err)
-{
-	struct timespec t0;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	*err = write_file(CTL, cmd);
-	return seconds_since(&t0) * 1e3;
-}
-
 struct status {
 	int pin_killed, pin_refused, unmap_after_drop, reader_live, reader_saw_release;
 	long hammer_refs, held_after_unmap;
@@ -67,7 +58,7 @@ static bool read_status(struct status *st)
 static bool ctl(const char *cmd, double *ms)
 {
 	int err;
-	double t = timed_write(cmd, &err);
+	double t = write_file_ms(CTL, cmd, &err);
 
 	CHECK(!err, "writing \"%s\": %s", cmd, strerror(-err));
 	if (ms)
