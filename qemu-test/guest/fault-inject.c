@@ -9,8 +9,8 @@
  * failslab (every slab allocation, sleeping ones too), once with fail_page_alloc (every page
  * allocation, order 0 too). After each write the state is compared with the state before it
  * (failed) or with the state of a clean write (succeeded): MemTotal, the memory blocks and their
- * states, /proc/iomem, memblock.memory, the zones' spans, nr_memmap_pages, PageTables and the
- * ptdump's linear map and vmemmap.
+ * states, /proc/iomem, memblock.memory, the zones' spans, nr_memmap_pages, the kernel's share of
+ * PageTables and the ptdump's linear map and vmemmap.
  *
  * dt (DT boot, MEMHP_TEST_RANGE hidden by mem=): sweeps probe, online, offline and remove of
  * one block; they skip on a kernel without the probe file (the baseline).
@@ -37,8 +37,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <malloc.h>
 #include <sys/klog.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -67,7 +67,9 @@ static struct mem_snapshot boot;
 /* Everything a failed step must leave as it was. */
 struct state {
 	struct mem_snapshot snap;
-	long long memmap_pages, pagetables_kb;
+	long long memmap_pages;
+	long long kernel_pagetables_kb;	/* PageTables but the processes' own */
+	long long user_pagetables_kb;	/* their VmPTE: noted, not compared */
 	char *memblock;		/* debugfs memblock/memory */
 	char *zones;		/* each zone's start_pfn, spanned, present and managed */
 	char *ptdump;		/* the linear map and vmemmap sections of the ptdump */
@@ -102,15 +104,57 @@ static char *zone_lines(void)
 	return out;
 }
 
+/* Every process's page tables (VmPTE); kernel threads have none. */
+static long long user_pagetables_kb(void)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *d;
+	long long sum = 0, kb;
+	char path[sizeof(d->d_name) + 16];
+
+	while (proc && (d = readdir(proc))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", d->d_name);
+		kb = status_kb(path, "VmPTE");
+		if (kb > 0)
+			sum += kb;
+	}
+	if (proc)
+		closedir(proc);
+	return sum;
+}
+
+/*
+ * PageTables counts user page tables too, which a process (this one's heap, a usermode
+ * helper) may grow or drop at any time: compare the kernel's share only, read between two
+ * equal readings of the total.
+ */
+static void pagetables_take(struct state *s)
+{
+	long long total = -1, again;
+	int tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		/* fold the per-cpu deltas first */
+		write_file("/proc/sys/vm/stat_refresh", "1");
+		total = meminfo_kb("PageTables");
+		s->user_pagetables_kb = user_pagetables_kb();
+		write_file("/proc/sys/vm/stat_refresh", "1");
+		again = meminfo_kb("PageTables");
+		if (again == total)
+			break;
+	}
+	s->kernel_pagetables_kb = total - s->user_pagetables_kb;
+}
+
 static void state_take(struct state *s)
 {
 	char *pt = read_file(DEBUGFS "/kernel_page_tables"), *lin, *vmm;
 
-	/* fold the per-cpu deltas of nr_memmap_pages and PageTables */
-	write_file("/proc/sys/vm/stat_refresh", "1");
+	pagetables_take(s);	/* folds nr_memmap_pages' per-cpu deltas too */
 	snapshot_take(&s->snap);
 	s->memmap_pages = vmstat_value("nr_memmap_pages");
-	s->pagetables_kb = meminfo_kb("PageTables");
 	s->memblock = read_file(DEBUGFS "/memblock/memory");
 	if (!s->memblock)
 		s->memblock = strdup("");
@@ -157,6 +201,30 @@ static void check_linear_map_stable(void)
 	state_free(&b);
 }
 
+/* This process growing its page tables must not count as a change of the kernel's. */
+static bool process_tables_not_compared(void)
+{
+	const size_t len = 8 * MiB;
+	struct state a, b;
+	bool ok;
+	char *p;
+
+	state_take(&a);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	CHECK(p != MAP_FAILED, "mmap: %s", strerror(errno));
+	madvise(p, len, MADV_NOHUGEPAGE);
+	memset(p, 1, len);
+	state_take(&b);
+	munmap(p, len);
+	note("PageTables: the kernel's %lld kB, the processes' %lld kB, %lld kB with 8 MiB more "
+	     "touched", a.kernel_pagetables_kb, a.user_pagetables_kb, b.user_pagetables_kb);
+	ok = b.user_pagetables_kb > a.user_pagetables_kb &&
+	     b.kernel_pagetables_kb == a.kernel_pagetables_kb;
+	state_free(&a);
+	state_free(&b);
+	CHECK(ok, "the processes' page tables did not grow, or counted as the kernel's");
+	return true;
+}
 
 /* All but the kernel's page tables: the memory, its memmap, memblock and the zones. */
 static bool state_same_but_tables(const struct state *a, const struct state *b)
@@ -176,8 +244,10 @@ static bool state_same(const struct state *a, const struct state *b)
 {
 	bool same = state_same_but_tables(a, b);
 
-	if (a->pagetables_kb != b->pagetables_kb) {
-		note("PageTables differs: %lld kB vs %lld kB", a->pagetables_kb, b->pagetables_kb);
+	if (a->kernel_pagetables_kb != b->kernel_pagetables_kb) {
+		note("the kernel's PageTables differ: %lld kB vs %lld kB (processes' %lld vs %lld)",
+		     a->kernel_pagetables_kb, b->kernel_pagetables_kb, a->user_pagetables_kb,
+		     b->user_pagetables_kb);
 		same = false;
 	}
 	same &= same_text("ptdump (linear map, vmemmap)", a->ptdump, b->ptdump);
@@ -422,6 +492,7 @@ static bool dt_setup(void)
 	      "MEMHP_TEST_RANGE '%s' does not start at a block boundary", range ? range : "");
 	CHECK(!block_state(start / bs), "memory%" PRIu64 " exists before the probe", start / bs);
 	check_linear_map_stable();
+	CHECK(process_tables_not_compared(), "(see above)");
 	state_take(&absent);
 	CHECK(!(err = probe_block()), "probe 0x%" PRIx64 ": %s", start, strerror(-err));
 	state_take(&offline);
@@ -1269,13 +1340,6 @@ int main(int argc, char **argv)
 	verbose = getenv("FAULT_VERBOSE") ? getenv("FAULT_VERBOSE") : "0";
 	if (nth_step < 1 || nth_first < 1)
 		return 2;
-	/*
-	 * PageTables counts this program's page tables too: keep its heap from growing or
-	 * shrinking between two readings (no trim, no mmap'd chunks, 8 MiB touched up front).
-	 */
-	mallopt(M_MMAP_THRESHOLD, 64 << 20);
-	mallopt(M_TRIM_THRESHOLD, 256 << 20);
-	free(memset(malloc(8 << 20), 1, 8 << 20));
 	if (argc == 2 && !strcmp(argv[1], "dt"))
 		return hp_run(dt_cases, sizeof(dt_cases) / sizeof(dt_cases[0]));
 	if (argc == 2 && !strcmp(argv[1], "kmem"))

@@ -151,6 +151,11 @@ long long vmstat_value(const char *key)
 	return key_value("/proc/vmstat", key, " ");
 }
 
+long long status_kb(const char *path, const char *key)
+{
+	return key_value(path, key, ":");
+}
+
 uint64_t memory_block_size(void)
 {
 	char *buf = read_file(MEMORY_SYSFS "/block_size_bytes");

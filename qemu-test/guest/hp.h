@@ -43,6 +43,8 @@ int write_file(const char *path, const char *s); /* 0 or -errno of write(2) */
 double write_file_ms(const char *path, const char *s, int *err);
 long long meminfo_kb(const char *key);		/* -1 if absent */
 long long vmstat_value(const char *key);	/* -1 if absent */
+/* "key: N kB" of a /proc status file (/proc/PID/status), -1 if absent */
+long long status_kb(const char *path, const char *key);
 uint64_t memory_block_size(void);
 /* "online"/"offline"/... of memory block @nr, or NULL if the block does not exist. */
 const char *block_state(unsigned long nr);
