@@ -132,7 +132,7 @@ static long long user_pagetables_kb(void)
  */
 static void pagetables_take(struct state *s)
 {
-	long long total = -1, again;
+	long long total = -1, again = -1;
 	int tries;
 
 	for (tries = 0; tries < 10; tries++) {
@@ -145,6 +145,9 @@ static void pagetables_take(struct state *s)
 		if (again == total)
 			break;
 	}
+	if (tries == 10)
+		note("PageTables did not hold still over 10 readings (last %lld, %lld kB)", total,
+		     again);
 	s->kernel_pagetables_kb = total - s->user_pagetables_kb;
 }
 
