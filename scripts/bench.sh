@@ -9,8 +9,9 @@
 #   BEFORE_REV: also time the series tree at this revision ("before" in the latency tables)
 #   LATENCY_PAGES="4k 16k 64k": also the DIMM and probe latency on 16K and 64K pages (default 4k;
 #                  each adds two -bench kernels and about 15 minutes)
-#   LATENCY_BOOTS: boots of each kernel per latency scenario, pooled in the tables (default 1;
-#                  a removal's time varies more between boots than between rounds of one boot)
+#   LATENCY_BOOTS: boots of each kernel per latency scenario, pooled in the tables, on every page
+#                  size (default 1; a removal's time varies more between boots than between
+#                  rounds of one boot)
 set -eu
 . "$(dirname "$0")/lib.sh"
 out=$BUILD/bench
@@ -23,9 +24,10 @@ memmap_kernels="baseline-4k patched-4k baseline-16k patched-16k baseline-64k pat
 latency_pages=${LATENCY_PAGES:-4k}
 boots=${LATENCY_BOOTS:-1}
 latency_kernels="baseline-4k-bench patched-4k-bench"
-latency_scenarios="bench-latency-dimm bench-latency-dimm-manual bench-latency-probe bench-latency-vmem bench-profile"
-# the other page sizes: the two paths with sizes from one block to 16 GiB
-other_scenarios="bench-latency-dimm bench-latency-probe"
+latency_scenarios="bench-latency-dimm bench-latency-dimm-manual bench-latency-probe
+	bench-latency-probe-rodata-full bench-latency-vmem bench-latency-bootmem bench-profile"
+# the other page sizes: the paths whose memory map the page size changes most
+other_scenarios="bench-latency-dimm bench-latency-probe bench-latency-bootmem"
 other_pages=$(echo " $latency_pages " | sed 's/ 4k / /')
 part removal || removal_kernels=
 part memmap || memmap_kernels=
@@ -93,15 +95,19 @@ fi
 for p in $other_pages; do
 	rm -rf "$out/latency-$p"
 	mkdir -p "$out/latency-$p"
-	for s in $other_scenarios; do
-		for k in baseline-$p-bench patched-$p-bench; do
-			say "latency: $s on $k (1 to 3 minutes)"
-			bench_run "$k" "$s" "$out/latency-$p/$k/$s"
+	for b in $(seq "$boots"); do
+		for s in $other_scenarios; do
+			for k in baseline-$p-bench patched-$p-bench; do
+				say "latency: $s on $k, boot $b of $boots (1 to 3 minutes)"
+				bench_run "$k" "$s" "$out/latency-$p/$k/$s$([ "$b" = 1 ] || echo ".$b")"
+			done
 		done
 	done
 	say "latency with $p pages (tables, $out/latency-$p/latency.csv and plots)"
 	python3 "$TOP/scripts/latency-report.py" "$out/latency-$p" $(for k in \
 		baseline-$p-bench patched-$p-bench; do for s in $other_scenarios; do
-		echo "$out/latency-$p/$k/$s"; done; done) || rc=$?
+		for d in "$out/latency-$p/$k/$s" "$out/latency-$p/$k/$s".*; do
+			if [ -d "$d" ]; then echo "$d"; fi
+		done; done; done) || rc=$?
 done
 exit "$rc"

@@ -26,6 +26,7 @@ fault-inject-acpi lock-readers eject-data lru-batch memunmap-refs x86-hotplug-ab
 DEBUG_SCENARIOS=${DEBUG_SCENARIOS-4k:dt-bootmem-debug 4k:acpi-refusals 4k:memmap-subsection \
 4k:dax-kmem-debug 4k:dimm-repeat-debug 4k:probe-repeat-debug \
 4k:probe-memmap-on-memory-debug 4k:load-remove-debug 4k:fault-inject-debug 4k:lock-readers-debug \
+4k:dt-bootmem-inside-debug \
 4k:lru-batch 4k:memunmap-refs}
 # make check-full: also 16K, the baselines, the x86_64 guests, the 16K debug kernel, the ZONE_NORMAL
 # pin case of load-remove, which kernel allocations in the block can fail, and virtio-mem on the

@@ -12,6 +12,12 @@
  *   BENCH_PATH=vmem:  virtio-mem device vm0; add = the host's request of the size until
  *                     MemTotal has grown by it (the driver plugs and onlines), remove = the
  *                     request of 0 until MemTotal is back (the driver offlines and unplugs)
+ *   BENCH_PATH=bootmem: boot memory (movablecore=, memory_hotplug.remove_boot_memory=1);
+ *                     remove as probe does, of an extent no round has used (a range probed
+ *                     back is hot-added memory, no longer boot memory), from the top down and
+ *                     clear of memblock's reservations; add = probe it back, as probe does.
+ *                     BENCH_REQUIRE_INSIDE=1: fail unless a removal after the first add back
+ *                     was inside ZONE_MOVABLE's span (a hole in a zone not known contiguous)
  *   BENCH_SIZES: MiB, comma separated; BENCH_ROUNDS: rounds per size; BENCH_SETTLE_MS (100):
  *   the pause before each add and each remove, so that each starts on a quiet system as a
  *   real resize does (back to back, one operation finds the hot-plug lock's RCU state still
@@ -24,7 +30,8 @@
  *                     from its bottom, and from there each offline would move it up a block)
  *   BENCH_PROFILE=1: first (after a warm-up round) one add and one remove of
  *                     BENCH_PROFILE_MIB (1024) under the function_graph tracer (a -bench
- *                     kernel), dumped as "# P|" lines for latency-report.py --profile
+ *                     kernel), dumped as "# P|" lines for latency-report.py --profile; boot
+ *                     memory: the removal of an extent, then its add back
  * One "# bench latency ..." line per round, "# bench floor ..." per size, "# bench ping ..."
  * (the host round trip the dimm path's times include); scripts/bench-report.py reads them.
  * Each round also checks its outcome: MemTotal grew by the size, then is back, and the blocks
@@ -49,11 +56,12 @@
 #define DATA_SEED 0xbe9c4da7aULL
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static uint64_t bs, page_size, probe_base;
+static uint64_t bs, page_size, probe_base, boot_cursor;
 static uint64_t sizes[MAX_SIZES];
 static int nr_sizes, rounds, settle_ms;
 static const char *path;
-static bool auto_online, offline_up;
+static bool auto_online, offline_up, bootmem;
+static const char *linear;	/* how the linear map is mapped: "pages" (rodata=full), "blocks" */
 static size_t data_bytes;
 
 static double now_ms(void)
@@ -120,8 +128,8 @@ static uint64_t vmem_start(void)
 	return start;
 }
 
-/* Adds @size through the path, onlined; returns its start, 0 on failure. */
-static uint64_t add(uint64_t size, int id)
+/* Adds @size through the path (probe, bootmem: at @at), onlined; returns its start, 0 on failure. */
+static uint64_t add(uint64_t size, int id, uint64_t at)
 {
 	char reply[256];
 	uint64_t start;
@@ -140,7 +148,7 @@ static uint64_t add(uint64_t size, int id)
 		      "host: %s", reply);
 		CHECK(sscanf(reply, "ok addr=%" SCNx64, &start) == 1, "reply '%s'", reply);
 	} else {
-		start = probe_base;
+		start = at;
 		for (uint64_t a = start; a < start + size; a += bs) {
 			char text[32];
 			int err;
@@ -257,9 +265,103 @@ static bool data_intact(uint64_t *data)
 	return true;
 }
 
+/*
+ * The highest extent of @size below boot_cursor whose blocks are all boot memory, online
+ * movable and clear of memblock's reservations (the boot memory map and page tables sit at the
+ * top of memory); moves the cursor to it. 0 when none is left.
+ */
+static uint64_t boot_extent(uint64_t size)
+{
+	for (uint64_t a = boot_cursor; a >= size + bs; a -= bs) {
+		uint64_t start = a - size;
+		bool ok = !memblock_reserved_overlaps(start, a);
+
+		for (uint64_t b = start; b < a && ok; b += bs) {
+			const char *state = block_state(b / bs);
+
+			ok = state && !strcmp(state, "online") && !strcmp(valid_zones(b / bs), "Movable");
+		}
+		if (ok) {
+			boot_cursor = start;
+			return start;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Whether [start, end) lies inside ZONE_MOVABLE's span, clear of its edges: its removal leaves
+ * a hole in the zone.
+ */
+static bool inside_movable_span(uint64_t start, uint64_t end)
+{
+	char *info = read_file("/proc/zoneinfo"), *zone = info ? strstr(info, "zone  Movable") : NULL;
+	char *spanned = zone ? strstr(zone, "spanned") : NULL;
+	char *first = zone ? strstr(zone, "start_pfn:") : NULL;
+	uint64_t pfn = 0, pages = 0;
+
+	if (spanned)
+		sscanf(spanned, "spanned %" SCNu64, &pages);
+	if (first)
+		sscanf(first, "start_pfn: %" SCNu64, &pfn);
+	free(info);
+	return pages && start / page_size > pfn && end / page_size < pfn + pages;
+}
+
+static bool timed_add(uint64_t size, int id, uint64_t *start, double *ms)
+{
+	long long total = meminfo_kb("MemTotal");
+	double t0;
+
+	drop_caches();
+	usleep(settle_ms * 1000);
+	t0 = now_ms();
+	*start = add(size, id, bootmem ? *start : probe_base);
+	*ms = now_ms() - t0;
+	CHECK(*start, "add of %" PRIu64 " MiB", size / MiB);
+	CHECK(meminfo_kb("MemTotal") == total + (long long)(size / 1024),
+	      "MemTotal %lld kB, expected %lld + %" PRIu64, meminfo_kb("MemTotal"), total,
+	      size / 1024);
+	return true;
+}
+
+static bool timed_remove(uint64_t start, uint64_t size, int id, int round, double *ms)
+{
+	long long total = meminfo_kb("MemTotal"), migrated, gone;
+	uint64_t *data = data_fill();
+	long in_range;
+	double t0;
+
+	CHECK(data || !data_bytes, "mmap of %zu bytes of data", data_bytes);
+	in_range = data ? pages_in_range(data, data_bytes, start, start + size) : 0;
+	migrated = vmstat_value("pgmigrate_success");
+	if (bootmem)
+		drop_caches();
+	usleep(settle_ms * 1000);
+	t0 = now_ms();
+	CHECK(del(start, size, id), "remove of %" PRIu64 " MiB", size / MiB);
+	*ms = now_ms() - t0;
+	migrated = vmstat_value("pgmigrate_success") - migrated;
+	if (data) {
+		CHECK(data_intact(data), "data");
+		note("bench data path=%s size_mib=%" PRIu64 " round=%d data_mib=%zu "
+		     "in_range_pages=%ld migrated_pages=%lld order=%s", path, size / MiB, round + 1,
+		     data_bytes / MiB, in_range, migrated,
+		     !strcmp(path, "dimm") && auto_online ? "eject" : offline_up ? "up" : "down");
+	}
+	gone = total - meminfo_kb("MemTotal");
+	/* boot memory hands its memory map and page tables (1/64 and 1/512 of it) back */
+	CHECK(gone == (long long)(size / 1024) ||
+	      (bootmem && gone < (long long)(size / 1024) && gone > (long long)(size / 1024 / 32 * 31)),
+	      "MemTotal fell by %lld kB, not %" PRIu64, gone, size / 1024);
+	/* virtio-mem's device region stays; its System RAM lines go */
+	CHECK(!iomem_overlaps(start, start + size, "System RAM"), "still in /proc/iomem");
+	return true;
+}
+
 static bool latency(void)
 {
-	int id = 0;
+	int id = 0, inside = 0;
 
 	CHECK(ping(), "host round trip");
 	for (int i = 0; i < nr_sizes; i++) {
@@ -267,48 +369,33 @@ static bool latency(void)
 		double floor;
 
 		CHECK(floor_ms(size, &floor), "floor");
-		for (int r = 0; r < rounds; r++) {
-			long long total = meminfo_kb("MemTotal"), migrated;
-			double t0, t1, t2, t3;
-			uint64_t start, *data;
-			long in_range;
+		for (int r = 0; r < rounds; r++, id++) {
+			double add_ms, remove_ms;
+			uint64_t start = 0;
 
-			drop_caches();
-			usleep(settle_ms * 1000);
-			t0 = now_ms();
-			start = add(size, id);
-			t1 = now_ms();
-			CHECK(start, "add of %" PRIu64 " MiB", size / MiB);
-			CHECK(meminfo_kb("MemTotal") == total + (long long)(size / 1024),
-			      "MemTotal %lld kB, expected %lld + %" PRIu64, meminfo_kb("MemTotal"),
-			      total, size / 1024);
-			data = data_fill();
-			CHECK(data || !data_bytes, "mmap of %zu bytes of data", data_bytes);
-			in_range = data ? pages_in_range(data, data_bytes, start, start + size) : 0;
-			migrated = vmstat_value("pgmigrate_success");
-			usleep(settle_ms * 1000);
-			t2 = now_ms();
-			CHECK(del(start, size, id), "remove of %" PRIu64 " MiB", size / MiB);
-			t3 = now_ms();
-			migrated = vmstat_value("pgmigrate_success") - migrated;
-			if (data) {
-				CHECK(data_intact(data), "data");
-				note("bench data path=%s size_mib=%" PRIu64 " round=%d data_mib=%zu "
-				     "in_range_pages=%ld migrated_pages=%lld order=%s", path,
-				     size / MiB, r + 1, data_bytes / MiB, in_range, migrated,
-				     !strcmp(path, "dimm") && auto_online ? "eject" :
-				     offline_up ? "up" : "down");
+			if (bootmem) {
+				start = boot_extent(size);
+				CHECK(start, "no %" PRIu64 " MiB of movable boot memory left below 0x%"
+				      PRIx64, size / MiB, boot_cursor);
+				/* after the first add back the zone has not been found contiguous */
+				inside += id && inside_movable_span(start, start + size);
+			} else {
+				CHECK(timed_add(size, id, &start, &add_ms), "round %d", r + 1);
 			}
-			CHECK(meminfo_kb("MemTotal") == total, "MemTotal %lld kB after removal, was %lld",
-			      meminfo_kb("MemTotal"), total);
-			/* virtio-mem's device region stays; its System RAM lines go */
-			CHECK(!iomem_overlaps(start, start + size, "System RAM"), "still in /proc/iomem");
-			note("bench latency path=%s online=%s size_mib=%" PRIu64 " round=%d add_ms=%.3f "
-			     "remove_ms=%.3f floor_ms=%.3f", path, auto_online ? "auto" : "manual",
-			     size / MiB, r + 1, t1 - t0, t3 - t2, floor);
-			id++;
+			CHECK(timed_remove(start, size, id, r, &remove_ms), "round %d", r + 1);
+			if (bootmem)
+				CHECK(timed_add(size, id, &start, &add_ms), "round %d", r + 1);
+			note("bench latency path=%s online=%s linear=%s size_mib=%" PRIu64 " round=%d "
+			     "add_ms=%.3f remove_ms=%.3f floor_ms=%.3f", path,
+			     auto_online ? "auto" : "manual", linear, size / MiB, r + 1, add_ms,
+			     remove_ms, floor);
 		}
 	}
+	if (bootmem)
+		note("%d of %d removals of boot memory were inside ZONE_MOVABLE after an add", inside,
+		     id - 1);
+	CHECK(!bootmem || inside || !env_int("BENCH_REQUIRE_INSIDE", 0),
+	      "no removal was inside ZONE_MOVABLE's span after an add");
 	return true;
 }
 
@@ -413,12 +500,26 @@ static bool profile(void)
 	if (!path || !env_int("BENCH_PROFILE", 0))
 		return true;
 	CHECK(trace_setup(), "function_graph tracer: is this a -bench kernel?");
+	if (bootmem) {
+		/* boot memory goes once: the removal of a fresh extent, then its add back */
+		start = boot_extent(size);
+		CHECK(start, "no %" PRIu64 " MiB of movable boot memory", size / MiB);
+		drop_caches();
+		trace_on();
+		CHECK(del(start, size, 1000), "profiled remove");
+		trace_dump("remove");
+		trace_on();
+		CHECK(add(size, 1000, start), "profiled add");
+		trace_dump("add");
+		write_file(TRACING "/current_tracer", "nop");
+		return true;
+	}
 	/* a warm-up round: the timed rounds reuse guest memory the host has backed already */
-	start = add(size, 999);
+	start = add(size, 999, probe_base);
 	CHECK(start && del(start, size, 999), "warm-up round");
 	drop_caches();
 	trace_on();
-	start = add(size, 1000);
+	start = add(size, 1000, probe_base);
 	trace_dump("add");
 	CHECK(start, "profiled add");
 	note_vmemmap_leaves();
@@ -432,6 +533,25 @@ static bool profile(void)
 	return true;
 }
 
+/*
+ * rodata=full (Debian's default) and debug_pagealloc map the linear map with pages, hot-added
+ * memory too: 512 page tables per GiB to write and to free (4K pages), where blocks need none.
+ */
+static const char *linear_map_leaves(void)
+{
+	uint64_t in_pages = 0;
+	struct pgtables pt;
+
+	if (!pgtables_read(&pt))
+		return "unknown";
+	/* by bytes: the kernel image's alias keeps its blocks either way */
+	for (int i = 0; i < pt.linear.nr; i++)
+		if (pt.linear.m[i].level == 4)
+			in_pages += pt.linear.m[i].end - pt.linear.m[i].start;
+	pgtables_free(&pt);
+	return in_pages > pt.linear.bytes / 2 ? "pages" : "blocks";
+}
+
 static bool setup(void)
 {
 	const char *list = getenv("BENCH_SIZES");
@@ -443,8 +563,9 @@ static bool setup(void)
 	rounds = env_int("BENCH_ROUNDS", 5);
 	settle_ms = env_int("BENCH_SETTLE_MS", 100);
 	CHECK(rounds > 0 && rounds <= 64, "BENCH_ROUNDS=%d", rounds);
-	CHECK(!strcmp(path, "dimm") || !strcmp(path, "probe") || !strcmp(path, "vmem"),
-	      "BENCH_PATH=%s", path);
+	CHECK(!strcmp(path, "dimm") || !strcmp(path, "probe") || !strcmp(path, "vmem") ||
+	      !strcmp(path, "bootmem"), "BENCH_PATH=%s", path);
+	bootmem = !strcmp(path, "bootmem");
 	policy = read_file(MEMORY_SYSFS "/auto_online_blocks");
 	CHECK(policy, "no %s/auto_online_blocks", MEMORY_SYSFS);
 	auto_online = strncmp(policy, "offline", 7);
@@ -466,17 +587,28 @@ static bool setup(void)
 	}
 	free(copy);
 	CHECK(nr_sizes, "no size in BENCH_SIZES is a multiple of the block size");
-	if (!strcmp(path, "probe")) {
+	if (!strcmp(path, "probe") || bootmem) {
+		char *allowed = read_file(REMOVE_BOOT_MEMORY);
+
 		if (access(MEMORY_SYSFS "/probe", W_OK) || access(MEMORY_SYSFS "/remove", W_OK)) {
 			hp_skip("no probe or remove file: this kernel has no probe path");
 			path = NULL;
+			free(allowed);
 			return true;
 		}
+		CHECK(!bootmem || (allowed && allowed[0] == 'Y'),
+		      "boot memory removal is off: boot with memory_hotplug.remove_boot_memory=1");
+		free(allowed);
 		/* the memory the kernel was told to leave (mem=): right after boot memory */
 		probe_base = cmdline_size("mem=") + 0x40000000ULL;
+		/* above boot memory's top block */
+		for (boot_cursor = 64ULL << 30; boot_cursor > bs && !block_state(boot_cursor / bs - 1);
+		     boot_cursor -= bs)
+			;
 	}
-	note("bench setup path=%s online=%s block_mib=%" PRIu64 " page=%" PRIu64, path,
-	     auto_online ? "auto" : "manual", bs / MiB, page_size);
+	linear = linear_map_leaves();
+	note("bench setup path=%s online=%s linear=%s block_mib=%" PRIu64 " page=%" PRIu64, path,
+	     auto_online ? "auto" : "manual", linear, bs / MiB, page_size);
 	return true;
 }
 

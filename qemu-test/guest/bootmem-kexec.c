@@ -32,7 +32,6 @@
 
 #include "hp.h"
 
-#define SWITCH "/sys/module/memory_hotplug/parameters/remove_boot_memory"
 #define CRASH_LOADED "/sys/kernel/kexec_crash_loaded"
 #define KEXEC_ON_CRASH 0x00000001
 
@@ -91,7 +90,7 @@ static bool find_crash_region(void)
 
 static bool setup(void)
 {
-	char *sw = read_file(SWITCH);
+	char *sw = read_file(REMOVE_BOOT_MEMORY);
 
 	bs = memory_block_size();
 	page = sysconf(_SC_PAGESIZE);

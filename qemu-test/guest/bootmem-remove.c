@@ -30,7 +30,6 @@
 #include "hp.h"
 
 #define EXTENT_SIZE (1024 * MiB)
-#define SWITCH "/sys/module/memory_hotplug/parameters/remove_boot_memory"
 #define SEED 0x626f6f746d656dULL
 
 static uint64_t bs, page;
@@ -135,7 +134,7 @@ static bool linear_map_has_leaves_over(uint64_t size)
 
 static bool find_boot_memory(void)
 {
-	char *cmdline = read_file("/proc/cmdline"), *sw = read_file(SWITCH);
+	char *cmdline = read_file("/proc/cmdline"), *sw = read_file(REMOVE_BOOT_MEMORY);
 
 	bs = memory_block_size();
 	page = sysconf(_SC_PAGESIZE);

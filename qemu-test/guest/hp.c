@@ -556,6 +556,22 @@ int unused_vmemmap_marks(void)
 	return n;
 }
 
+bool memblock_reserved_overlaps(uint64_t start, uint64_t end)
+{
+	char *text = read_file("/sys/kernel/debug/memblock/reserved"), *line, *save;
+	bool overlaps = false;
+
+	for (line = strtok_r(text, "\n", &save); line && !overlaps;
+	     line = strtok_r(NULL, "\n", &save)) {
+		uint64_t s, e;
+
+		overlaps = sscanf(line, " %*[^:]: %" SCNx64 "..%" SCNx64, &s, &e) == 2 && s < end &&
+			   e >= start;
+	}
+	free(text);
+	return overlaps;
+}
+
 uint64_t cmdline_size(const char *key)
 {
 	char *cmdline = read_file("/proc/cmdline"), *p, *end;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #define MEMORY_SYSFS "/sys/devices/system/memory"
+#define REMOVE_BOOT_MEMORY "/sys/module/memory_hotplug/parameters/remove_boot_memory"
 #define MiB (1024UL * 1024)
 
 struct hp_case {
@@ -96,6 +97,8 @@ void clear_remove_failure(void);
 const char *valid_zones(unsigned long nr);
 /* Regions of memblock.reserved marked UNUSED_VMEMMAP (0 on a kernel without the flag). */
 int unused_vmemmap_marks(void);
+/* Whether memblock holds a reservation in [start, end) (debugfs memblock/reserved). */
+bool memblock_reserved_overlaps(uint64_t start, uint64_t end);
 /* Loads /lib/modules/@name.ko (its init runs, e.g. a KUnit suite); 0 or -errno. */
 int load_module(const char *name);
 /*
