@@ -24,6 +24,8 @@ from importlib import import_module  # noqa: E402
 samples = import_module("bench-report").samples
 
 COLOURS = {"baseline": "#7f7f7f", "before": "#ff7f0e", "patched": "#1f77b4"}
+# kernels of other names (a variant beside the series): in the order they come
+OTHER_COLOURS = ["#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
 
 def kernel_kind(rundir):
@@ -88,8 +90,10 @@ def svg_plot(path, title, series, floor):
         out.append(f'<text x="{px(s):.1f}" y="{h - bottom + 16}" text-anchor="middle">'
                    f'{label}</text>')
     lines = list(series.items()) + [(("floor", "memmap memset"), floor)]
+    others = [k for k in dict.fromkeys(kind for kind, _ in series) if k not in COLOURS]
     for i, ((kind, op), pts) in enumerate(lines):
-        colour = COLOURS.get(kind, "#2ca02c")
+        colour = COLOURS.get(kind) or ("#000000" if kind == "floor" else
+                                       OTHER_COLOURS[others.index(kind) % len(OTHER_COLOURS)])
         dash = ' stroke-dasharray="5,3"' if op == "remove" else \
             ' stroke-dasharray="1,3"' if kind == "floor" else ""
         coords = " ".join(f"{px(s):.1f},{py(v):.1f}" for s, v in sorted(pts.items()))
